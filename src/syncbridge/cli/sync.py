@@ -1,0 +1,14 @@
+"""`syncbridge sync`."""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(no_args_is_help=True)
+
+
+@app.command("status")
+def _placeholder() -> None:
+    """Not built yet."""
+    typer.echo("sync: not built yet")
+    raise typer.Exit(2)
