@@ -89,3 +89,25 @@ class Connector(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+class RequestGate(Protocol):
+    """Paces a connector's HTTP calls: the engine passes a token bucket plus an in-flight cap.
+
+    A connector calls ``before_request()`` before every request (it blocks until allowed) and
+    ``after_response(retry_after)`` after it, with the server's ``Retry-After`` seconds on a 429/503 (else None).
+    """
+
+    def before_request(self) -> None: ...
+
+    def after_response(self, retry_after: float | None) -> None: ...
+
+
+class NullGate:
+    """No pacing (tests, one-off CLI reads)."""
+
+    def before_request(self) -> None:
+        return None
+
+    def after_response(self, retry_after: float | None) -> None:
+        return None

@@ -144,7 +144,6 @@ class Product:
         "sku",
         "name",
         "regular_price",
-        "sale_price",
         "manage_stock",
         "status",
         "variants",
