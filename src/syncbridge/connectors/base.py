@@ -95,7 +95,7 @@ class RequestGate(Protocol):
     """Paces a connector's HTTP calls: the engine passes a token bucket plus an in-flight cap.
 
     A connector calls ``before_request()`` before every request (it blocks until allowed) and
-    ``after_response(retry_after)`` after it, with the server's ``Retry-After`` seconds on a 429/503 (else None).
+    ``after_response(retry_after)`` after it, with the ``Retry-After`` seconds of a 429/503, else None.
     """
 
     def before_request(self) -> None: ...
