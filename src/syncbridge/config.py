@@ -46,6 +46,9 @@ class Settings(BaseSettings):
     max_concurrent_runs_per_org: int = Field(default=5, ge=1)
     lease_seconds: float = Field(default=30.0, gt=0)
     default_batch_size: int = Field(default=100, ge=1, le=1000)
+    # Backoff of transient failures: full jitter in [0, min(cap, base * 2**attempt)].
+    retry_base_s: float = Field(default=1.0, ge=0)
+    retry_cap_s: float = Field(default=16.0, gt=0)
 
     api_rate_limit_per_minute: int = Field(default=10, ge=1)
     jwt_hs256_secret: str | None = None

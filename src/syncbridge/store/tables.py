@@ -162,7 +162,10 @@ sync_orchestration = sa.Table(
     sa.Column("settings", Json, nullable=False),
     sa.Column("progress", Json, nullable=False, default=dict),
     sa.Column("error", sa.Text, nullable=True),
-    sa.Column("requested_action", sa.String(20), nullable=True),  # pause | cancel, read between batches
+    sa.Column("current_stage", sa.Integer, nullable=False, default=0),
+    sa.Column("stage_state", sa.String(20), nullable=False, default="unplanned"),  # unplanned | planning | planned
+    sa.Column("lease_owner", sa.String(100), nullable=True),  # the worker planning the current stage
+    _ts("lease_expires_at", nullable=True),
     _ts("created_at"),
     _ts("started_at", nullable=True),
     _ts("finished_at", nullable=True),
@@ -178,7 +181,8 @@ sync_batch = sa.Table(
     sa.Column(
         "run_id", sa.String(32), sa.ForeignKey("sync_orchestration.id", ondelete="CASCADE"), nullable=False
     ),
-    sa.Column("seq", sa.Integer, nullable=False),  # execution order within the run
+    sa.Column("stage", sa.Integer, nullable=False),  # a run's stages go in order; batches of a stage in parallel
+    sa.Column("seq", sa.Integer, nullable=False),  # order within the run
     sa.Column("entity", sa.String(20), nullable=False),
     sa.Column("source_system", sa.String(20), nullable=False),
     sa.Column("target_system", sa.String(20), nullable=False),

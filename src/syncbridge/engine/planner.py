@@ -1,0 +1,337 @@
+"""Planning one stage: read both sides, compute the delta, write the operations as batches.
+
+The planner streams the source side through ``diff_sides`` (memory grows with ids, not records), turns each
+change into a ``PlannedOp`` carrying the record to write, and writes batches of ``batch_size`` as it goes.
+Nothing external is written here. Changes that both sides made since the last sync are settled by the field
+policies when they can be, else recorded as DataMismatch conflicts; the plan only holds what it may apply.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from syncbridge.connectors.base import Connector, OpKind
+from syncbridge.domain.codec import to_dict
+from syncbridge.domain.conflicts import ConflictType, FieldPolicies, settle_mismatch
+from syncbridge.domain.delta import Change, ChangeKind, LinkItem, SideItem, diff_sides, field_diff
+from syncbridge.domain.fingerprint import fingerprint_of
+from syncbridge.domain.plan import PlannedOp, Selective, plan_op
+from syncbridge.domain.records import EntityType, Record, System
+from syncbridge.engine.conflict_sink import ConflictNote, drop_plan_conflicts, record_conflicts
+from syncbridge.engine.stages import Stage
+from syncbridge.store import batches as batch_repo
+from syncbridge.store import hub_records, links
+from syncbridge.store.session import transaction
+
+
+def is_deleted(record: Record) -> bool:
+    """Whether a record read from a system stands for a deletion (archived, trashed, cancelled-by-delete)."""
+    status = getattr(record, "status", None)
+    if getattr(record, "active", True) is False:
+        return True
+    return status is not None and str(status) == "archived"
+
+
+def side_items(records: Iterable[Record]) -> Iterator[SideItem]:
+    for r in records:
+        yield SideItem(
+            id=str(r.external_id if r.external_id is not None else r.hub_id),
+            natural_key=r.natural_key,
+            fingerprint=fingerprint_of(r),
+            deleted=is_deleted(r),
+        )
+
+
+@dataclass
+class StagePlan:
+    """What planning a stage produced (for progress and the activity log)."""
+
+    operations: int = 0
+    batches: int = 0
+    conflicts: int = 0
+    settled: int = 0
+    held_back: dict[str, int] = field(default_factory=dict)  # by change kind, refused by selective settings
+    source_cursor: str | None = None
+
+
+@dataclass(frozen=True)
+class PlanContext:
+    engine: Engine
+    org_id: str
+    run_id: str
+    stage_index: int
+    stage: Stage
+    batch_size: int
+    selective: Selective
+    policies: FieldPolicies
+    only_ids: Sequence[str] | None = None  # plan just these source records (an incremental, webhook-led run)
+    push_only: bool = False  # a hub -> systems run: no "in" stage settled the conflicts it meets
+    extend_lease: Callable[[], None] = lambda: None
+
+
+class _RecordTap:
+    """Passes records through as side items and remembers the current page's records by id."""
+
+    def __init__(self) -> None:
+        self.current: dict[str, Record] = {}
+        self.cursor: str | None = None
+
+    def items(self, pages: Iterable[tuple[Sequence[Record], str | None]]) -> Iterator[SideItem]:
+        for records, cursor in pages:
+            self.current = {str(r.external_id if r.external_id is not None else r.hub_id): r for r in records}
+            if cursor:
+                self.cursor = cursor
+            yield from side_items(records)
+
+
+def _pages(
+    connector: Connector, entity: EntityType, only_ids: Sequence[str] | None
+) -> Iterator[tuple[Sequence[Record], str | None]]:
+    if only_ids is not None:
+        for start in range(0, len(only_ids), 100):
+            yield connector.fetch(entity, list(only_ids[start : start + 100])), None
+        return
+    for page in connector.iter_changes(entity, since=None):
+        yield page.records, page.cursor
+
+
+def _hub_side(conn: sa.Connection, org_id: str, entity: EntityType) -> Iterator[SideItem]:
+    for hub_id, natural_key, fingerprint, deleted in hub_records.iter_fingerprints(conn, org_id, entity):
+        yield SideItem(id=hub_id, natural_key=natural_key, fingerprint=fingerprint, deleted=deleted)
+
+
+def _link_side(conn: sa.Connection, org_id: str, entity: EntityType, system: System) -> Iterator[LinkItem]:
+    for row in links.iter_links(conn, org_id, entity.value, system.value):
+        yield LinkItem(hub_id=row.hub_id, external_id=row.external_id, last_fingerprint=row.last_fingerprint)
+
+
+def plan_stage(ctx: PlanContext, connector: Connector) -> StagePlan:
+    """Plan one stage; ``connector`` is the external system's (the source of an "in" stage, target of "out")."""
+    stage = ctx.stage
+    result = StagePlan()
+    entity = stage.entity
+    with transaction(ctx.engine) as conn:
+        batch_repo.delete_stage_batches(conn, ctx.org_id, ctx.run_id, ctx.stage_index)
+        drop_plan_conflicts(conn, ctx.org_id, ctx.run_id, ctx.stage_index)
+        seq = batch_repo.next_seq(conn, ctx.org_id, ctx.run_id)
+        link_items = list(_link_side(conn, ctx.org_id, entity, stage.system))
+    tap = _RecordTap()
+    complete = ctx.only_ids is None
+    if stage.way == "in":
+        with transaction(ctx.engine) as conn:
+            hub_items = list(_hub_side(conn, ctx.org_id, entity))
+        changes = diff_sides(
+            tap.items(_pages(connector, entity, ctx.only_ids)),
+            hub_items,
+            link_items,
+            source_is_hub=False,
+            complete=complete,
+        )
+    else:
+        hub_items = []
+        with transaction(ctx.engine) as conn:
+            hub_items = list(_hub_side(conn, ctx.org_id, entity))
+        target = side_items(r for records, _ in _pages(connector, entity, None) for r in records)
+        changes = diff_sides(hub_items, target, link_items, source_is_hub=True, complete=True)
+    del link_items
+
+    pending: list[tuple[Change, Record | None]] = []
+    notes: list[ConflictNote] = []
+
+    def flush() -> None:
+        nonlocal seq
+        ops = _resolve(ctx, pending, notes, result)
+        pending.clear()
+        for start in range(0, len(ops), ctx.batch_size):
+            chunk = ops[start : start + ctx.batch_size]
+            with transaction(ctx.engine) as conn:
+                batch_repo.insert_batch(
+                    conn,
+                    ctx.org_id,
+                    ctx.run_id,
+                    stage=ctx.stage_index,
+                    seq=seq,
+                    entity=entity.value,
+                    source_system=stage.source.value,
+                    target_system=stage.target.value,
+                    operations=[op.to_json() for op in chunk],
+                )
+            seq += 1
+            result.batches += 1
+            result.operations += len(chunk)
+        if notes:
+            with transaction(ctx.engine) as conn:
+                record_conflicts(conn, ctx.org_id, notes)
+            result.conflicts += len(notes)
+            notes.clear()
+        ctx.extend_lease()
+
+    for change in changes:
+        record = tap.current.get(change.source_id or "") if stage.way == "in" else None
+        pending.append((change, record))
+        if len(pending) >= ctx.batch_size:
+            flush()
+    flush()
+    result.source_cursor = tap.cursor
+    return result
+
+
+def _resolve(
+    ctx: PlanContext, pending: list[tuple[Change, Record | None]], notes: list[ConflictNote], result: StagePlan
+) -> list[PlannedOp]:
+    """Turn a chunk of changes into operations: fetch the records they need, settle or record conflicts."""
+    stage = ctx.stage
+    entity = stage.entity
+    if not pending:
+        return []
+    # The hub's side of each change: the target of an "in" stage, the source of an "out" stage.
+    hub_ids = [
+        (c.target_id if stage.way == "in" else c.source_id)
+        for c, _ in pending
+        if (c.target_id if stage.way == "in" else c.source_id)
+    ]
+    with transaction(ctx.engine) as conn:
+        hub = hub_records.get_records(conn, ctx.org_id, entity, [h for h in hub_ids if h])
+    ops: list[PlannedOp] = []
+    for change, source_record in pending:
+        if change.kind is not ChangeKind.CONFLICT and not (
+            change.matched_by_natural_key and change.source_fingerprint != change.target_fingerprint
+        ):
+            if not ctx.selective.allows(change.kind):
+                result.held_back[change.kind.value] = result.held_back.get(change.kind.value, 0) + 1
+                continue
+        if stage.way == "in":
+            op = _inbound(ctx, change, source_record, hub, notes, result)
+        else:
+            op = _outbound(ctx, change, hub, notes)
+        if op is not None:
+            ops.append(op)
+    return ops
+
+
+def _inbound(
+    ctx: PlanContext,
+    change: Change,
+    record: Record | None,
+    hub: dict[str, Record],
+    notes: list[ConflictNote],
+    result: StagePlan,
+) -> PlannedOp | None:
+    stage = ctx.stage
+    hub_record = hub.get(change.target_id or "")
+    if change.kind is ChangeKind.DELETED:
+        return plan_op(
+            ctx.org_id,
+            change,
+            entity=stage.entity,
+            source_system=stage.system,
+            target_system=System.HUB,
+            record=hub_record,
+            hub_id=change.target_id,
+        )
+    if record is None:
+        return None  # a change the tap cannot back with a record (not expected): nothing to write
+    both_changed = change.kind is ChangeKind.CONFLICT or (
+        change.matched_by_natural_key and change.source_fingerprint != change.target_fingerprint
+    )
+    if both_changed and hub_record is not None:
+        other = next((s for s in (System.WOOCOMMERCE, System.ODOO) if s is not stage.system), System.HUB)
+        merged = settle_mismatch(
+            hub_record,
+            record,
+            incoming_system=stage.system,
+            other_system=other,
+            policies=ctx.policies,
+            hub_modified_at=hub_record.modified_at,
+            incoming_modified_at=record.modified_at,
+        )
+        if merged is None:
+            notes.append(
+                ConflictNote(
+                    run_id=ctx.run_id,
+                    batch_id=f"plan:{ctx.stage_index}",
+                    entity=stage.entity,
+                    conflict_type=ConflictType.DATA_MISMATCH,
+                    natural_key=record.natural_key,
+                    hub_id=hub_record.hub_id,
+                    source_system=stage.system,
+                    target_system=System.HUB,
+                    external_ids={stage.system.value: change.source_id or ""},
+                    source_version=to_dict(record),
+                    target_version=to_dict(hub_record),
+                    diff=field_diff(hub_record, record),
+                    error_code="both_changed",
+                    error_message=(
+                        f"{stage.entity.value} {record.natural_key} changed in {stage.system.value} and in the "
+                        "hub since the last sync, and the field policies do not settle every difference"
+                    ),
+                    operation=None,
+                )
+            )
+            return None
+        result.settled += 1
+        record = dataclasses.replace(merged, external_id=record.external_id)
+        change = dataclasses.replace(change, kind=ChangeKind.UPDATED)
+    return plan_op(
+        ctx.org_id,
+        change,
+        entity=stage.entity,
+        source_system=stage.system,
+        target_system=System.HUB,
+        record=record,
+        hub_id=change.target_id,
+    )
+
+
+def _outbound(ctx: PlanContext, change: Change, hub: dict[str, Record], notes: list[ConflictNote]) -> PlannedOp | None:
+    stage = ctx.stage
+    hub_record = hub.get(change.source_id or "")
+    if change.kind is ChangeKind.CONFLICT:
+        # Both changed since the last sync: the "in" stage of this run already settled it or recorded the
+        # conflict (two-way); in a hub -> system run the hub's version is pushed only after review.
+        if ctx.push_only:
+            if hub_record is not None:
+                notes.append(
+                    ConflictNote(
+                        run_id=ctx.run_id,
+                        batch_id=f"plan:{ctx.stage_index}",
+                        entity=stage.entity,
+                        conflict_type=ConflictType.DATA_MISMATCH,
+                        natural_key=hub_record.natural_key,
+                        hub_id=hub_record.hub_id,
+                        source_system=System.HUB,
+                        target_system=stage.system,
+                        external_ids={stage.system.value: change.target_id or ""},
+                        source_version=to_dict(hub_record),
+                        target_version=None,
+                        diff={},
+                        error_code="both_changed",
+                        error_message=(
+                            f"{stage.entity.value} {hub_record.natural_key} changed in the hub and in "
+                            f"{stage.system.value} since the last sync"
+                        ),
+                        operation=None,
+                    )
+                )
+        return None
+    if hub_record is None:
+        return None
+    if change.kind is ChangeKind.DELETED and change.source_id is None:
+        return None
+    op = plan_op(
+        ctx.org_id,
+        change,
+        entity=stage.entity,
+        source_system=System.HUB,
+        target_system=stage.system,
+        record=dataclasses.replace(hub_record, external_id=change.target_id),
+        hub_id=hub_record.hub_id,
+    )
+    if op.kind is OpKind.DELETE and change.target_id is None:
+        return None
+    return op
