@@ -1,0 +1,1 @@
+"""Alembic migrations of the hub database (driven from code by ``syncbridge.store.migrate``)."""

@@ -1,0 +1,100 @@
+"""A tiny unit of work: one transaction per ``with``, serializable retries, and the one driver-error mapping.
+
+``translate_db_error`` is the only place that turns SQLAlchemy / psycopg / sqlite3 errors into
+``syncbridge.errors``; ``transaction`` applies it to everything raised inside its block::
+
+    with transaction(engine) as conn:
+        upsert_link(conn, org_id, ...)
+
+    retry_serializable(lambda conn: claim_batch(conn, ...), engine)
+"""
+
+from __future__ import annotations
+
+import random
+import sqlite3
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from syncbridge.errors import DuplicateKeyError, SyncError, TransientError, ValidationError
+from syncbridge.store.db import is_postgres
+
+T = TypeVar("T")
+
+SERIALIZATION_FAILURE = "40001"
+DEADLOCK_DETECTED = "40P01"
+UNIQUE_VIOLATION = "23505"
+# Codes of the errors that a fresh attempt of the same transaction can cure.
+RETRYABLE_CODES = frozenset({"serialization_failure", "deadlock", "database_locked"})
+
+
+def _sqlstate(exc: sa.exc.DBAPIError) -> str | None:
+    state = getattr(exc.orig, "sqlstate", None)
+    return state if isinstance(state, str) else None
+
+
+def translate_db_error(exc: sa.exc.DBAPIError) -> SyncError:
+    """The ``syncbridge.errors`` class for a database driver error (wrapped by SQLAlchemy)."""
+    state = _sqlstate(exc)
+    text = str(exc.orig)
+    if state == SERIALIZATION_FAILURE:
+        return TransientError("serialization failure, try again", code="serialization_failure")
+    if state == DEADLOCK_DETECTED:
+        return TransientError("deadlock detected, try again", code="deadlock")
+    if isinstance(exc.orig, sqlite3.OperationalError) and "database is locked" in text:
+        return TransientError("database is locked, try again", code="database_locked")
+    if exc.connection_invalidated or (state or "").startswith("08"):
+        return TransientError("database connection lost", code="connection_lost")
+    if state == UNIQUE_VIOLATION or (
+        isinstance(exc.orig, sqlite3.IntegrityError) and "UNIQUE constraint failed" in text
+    ):
+        return DuplicateKeyError("a row with the same unique key exists already", details={"db": text})
+    if isinstance(exc, sa.exc.IntegrityError):
+        return ValidationError("the database refused the row", details={"db": text})
+    if isinstance(exc, sa.exc.OperationalError) and state is None:
+        # sqlite3 and a dropped psycopg connection both surface as OperationalError without a sqlstate.
+        return TransientError("database unavailable", code="connection_lost", details={"db": text})
+    return SyncError("database error", code="database_error", details={"db": text})
+
+
+@contextmanager
+def transaction(engine: Engine, *, serializable: bool = False) -> Iterator[sa.Connection]:
+    """A connection inside one transaction: committed on success, rolled back on any exception.
+
+    ``serializable`` asks PostgreSQL for SERIALIZABLE isolation; SQLite transactions are already serial
+    (``store.db`` starts them with BEGIN IMMEDIATE). Driver errors leave as ``syncbridge.errors`` classes.
+    """
+    try:
+        with engine.connect() as conn:
+            if serializable and is_postgres(engine):
+                conn.execution_options(isolation_level="SERIALIZABLE")
+            with conn.begin():
+                yield conn
+    except sa.exc.DBAPIError as exc:
+        raise translate_db_error(exc) from exc
+
+
+def retry_serializable(
+    fn: Callable[[sa.Connection], T],
+    engine: Engine,
+    attempts: int = 5,
+    *,
+    base_delay_s: float = 0.02,
+    sleep: Callable[[float], None] = time.sleep,
+) -> T:
+    """Run ``fn`` in a serializable transaction, again (after a short jittered pause) when the database
+    reports a serialization failure, a deadlock or a locked SQLite file. Other errors propagate at once."""
+    for attempt in range(1, attempts + 1):
+        try:
+            with transaction(engine, serializable=True) as conn:
+                return fn(conn)
+        except TransientError as exc:
+            if exc.code not in RETRYABLE_CODES or attempt == attempts:
+                raise
+            sleep(base_delay_s * (2 ** (attempt - 1)) * (0.5 + random.random()))
+    raise AssertionError("unreachable")  # pragma: no cover
