@@ -28,13 +28,14 @@ class EntityType(StrEnum):
     PAYMENTS = "payments"
 
 
-# Dependencies first: an order needs its customer and products, a payment its order.
+# Dependencies first: an order needs its customer and products, a payment its order. Stock goes last: creating
+# an order in a shop reduces its stock (WooCommerce does), so levels are read and set after the orders moved.
 ENTITY_ORDER: tuple[EntityType, ...] = (
     EntityType.CUSTOMERS,
     EntityType.PRODUCTS,
-    EntityType.INVENTORY,
     EntityType.ORDERS,
     EntityType.PAYMENTS,
+    EntityType.INVENTORY,
 )
 
 

@@ -260,9 +260,7 @@ def _is_open() -> sa.ColumnElement[bool]:
 
 def _update_open(conn: sa.Connection, org_id: str, conflict_id: str, values: dict[str, Any]) -> bool:
     values["updated_at"] = now_utc()
-    result = conn.execute(
-        t.update().where(t.c.org_id == org_id, t.c.id == conflict_id, _is_open()).values(**values)
-    )
+    result = conn.execute(t.update().where(t.c.org_id == org_id, t.c.id == conflict_id, _is_open()).values(**values))
     return result.rowcount > 0
 
 
@@ -326,9 +324,7 @@ def close_conflict(
 
 def delete_for_batch(conn: sa.Connection, org_id: str, run_id: str, batch_id: str) -> int:
     """Drop the conflicts a batch (or a planning step) recorded, before it records them again."""
-    return conn.execute(
-        t.delete().where(t.c.org_id == org_id, t.c.run_id == run_id, t.c.batch_id == batch_id)
-    ).rowcount
+    return conn.execute(t.delete().where(t.c.org_id == org_id, t.c.run_id == run_id, t.c.batch_id == batch_id)).rowcount
 
 
 def due_retries(conn: sa.Connection, org_id: str, *, now: datetime, limit: int = 100) -> list[ConflictRow]:
@@ -442,11 +438,7 @@ def set_field_policy(
     if source is None:
         conn.execute(p.delete().where(*key))
         return
-    stmt = insert_for(conn, p).values(
-        org_id=org_id, entity=entity.value, field=field_name, source=source.value
-    )
+    stmt = insert_for(conn, p).values(org_id=org_id, entity=entity.value, field=field_name, source=source.value)
     conn.execute(
-        stmt.on_conflict_do_update(
-            index_elements=["org_id", "entity", "field"], set_={"source": source.value}
-        )
+        stmt.on_conflict_do_update(index_elements=["org_id", "entity", "field"], set_={"source": source.value})
     )

@@ -19,7 +19,7 @@ from syncbridge.domain.records import EXTERNAL_SYSTEMS, System
 from syncbridge.errors import NotFoundError, ValidationError
 from syncbridge.store._util import as_utc
 from syncbridge.store.crypto import CredentialCipher
-from syncbridge.store.tables import connection, new_id, now_utc
+from syncbridge.store.tables import connection, new_id, now_utc, sync_cursor, sync_link
 
 # The secrets each system needs; any other secret (e.g. ``webhook_secret``) is optional.
 REQUIRED_SECRETS: dict[System, tuple[str, ...]] = {
@@ -193,9 +193,23 @@ def find_connection(
 
 
 def delete_connection(conn: sa.Connection, org_id: str, connection_id: str) -> bool:
+    """Delete a connection. When it was the organization's last one of its system, that system's links and
+    cursors go too: a new connection (maybe to another shop) must not inherit ids that mean nothing there."""
+    system = conn.execute(
+        sa.select(connection.c.system).where(connection.c.org_id == org_id, connection.c.id == connection_id)
+    ).scalar_one_or_none()
     result = conn.execute(
         connection.delete().where(connection.c.org_id == org_id, connection.c.id == connection_id)
     )
+    if system is not None:
+        left = conn.execute(
+            sa.select(sa.func.count()).where(connection.c.org_id == org_id, connection.c.system == system)
+        ).scalar_one()
+        if left == 0:
+            conn.execute(sync_link.delete().where(sync_link.c.org_id == org_id, sync_link.c.system == system))
+            conn.execute(
+                sync_cursor.delete().where(sync_cursor.c.org_id == org_id, sync_cursor.c.system == system)
+            )
     return result.rowcount > 0
 
 
