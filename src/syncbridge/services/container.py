@@ -17,6 +17,7 @@ from syncbridge.store.bootstrap import open_store
 
 if TYPE_CHECKING:
     import redis as redis_lib
+
     from syncbridge.services.conflicts import ConflictService
     from syncbridge.services.preview import PreviewService
 
