@@ -174,3 +174,9 @@ def test_codec_round_trip(record: Record) -> None:
     back = from_dict(type(record).ENTITY, to_dict(record))
     assert back == record
     assert fingerprint_of(back) == fingerprint_of(record)
+
+
+def test_payment_dates_compare_by_day() -> None:
+    later_same_day = dataclasses.replace(PAYMENT, paid_at=T0.replace(hour=23, minute=59))
+    assert fingerprint_of(later_same_day) == fingerprint_of(PAYMENT)
+    assert fingerprint_of(dataclasses.replace(PAYMENT, paid_at=T0 + timedelta(days=1))) != fingerprint_of(PAYMENT)

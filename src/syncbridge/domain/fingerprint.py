@@ -64,7 +64,12 @@ def canonical(value: Any) -> Canonical:
 
 def comparable_fields(record: Any) -> dict[str, Canonical]:
     fields: tuple[str, ...] = type(record).COMPARABLE
+    date_only: frozenset[str] = getattr(type(record), "DATE_ONLY", frozenset())
     out = {name: canonical(getattr(record, name)) for name in fields}
+    for name in date_only:
+        value = getattr(record, name)
+        if isinstance(value, datetime):
+            out[name] = "t:" + utc(value).date().isoformat()
     if "email" in out and isinstance(out["email"], str):
         out["email"] = out["email"].lower()
     if "customer_email" in out and isinstance(out["customer_email"], str):

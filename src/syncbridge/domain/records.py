@@ -244,10 +244,11 @@ class Payment:
         "paid_at",
     )
     IDENTITY: ClassVar[tuple[str, ...]] = ("external_id", "hub_id")
+    # Odoo keeps a payment's date as a date: the time of day cannot round-trip, so it is compared by day.
+    DATE_ONLY: ClassVar[frozenset[str]] = frozenset({"paid_at"})
 
-    reference: (
-        str  # the natural key: "<order number>" for the order's payment, "<order number>/R<id>" for a refund
-    )
+    # The natural key: "<order number>" for the order's payment, "<order number>/R<id>" for a refund.
+    reference: str
     order_number: str
     amount: Decimal  # positive; a refund has state REFUNDED
     currency: str

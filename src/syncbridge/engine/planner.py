@@ -241,6 +241,9 @@ def _inbound(
     )
     if both_changed and hub_record is not None:
         other = next((s for s in (System.WOOCOMMERCE, System.ODOO) if s is not stage.system), System.HUB)
+        wanted = plan_op(ctx.org_id, dataclasses.replace(change, kind=ChangeKind.UPDATED), entity=stage.entity,
+                         source_system=stage.system, target_system=System.HUB, record=record,
+                         hub_id=change.target_id)
         merged = settle_mismatch(
             hub_record,
             record,
@@ -270,7 +273,7 @@ def _inbound(
                         f"{stage.entity.value} {record.natural_key} changed in {stage.system.value} and in the "
                         "hub since the last sync, and the field policies do not settle every difference"
                     ),
-                    operation=None,
+                    operation=wanted.to_json(),
                 )
             )
             return None
@@ -315,7 +318,12 @@ def _outbound(ctx: PlanContext, change: Change, hub: dict[str, Record], notes: l
                             f"{stage.entity.value} {hub_record.natural_key} changed in the hub and in "
                             f"{stage.system.value} since the last sync"
                         ),
-                        operation=None,
+                        operation=plan_op(
+                            ctx.org_id, dataclasses.replace(change, kind=ChangeKind.UPDATED), entity=stage.entity,
+                            source_system=System.HUB, target_system=stage.system,
+                            record=dataclasses.replace(hub_record, external_id=change.target_id),
+                            hub_id=hub_record.hub_id,
+                        ).to_json(),
                     )
                 )
         return None
