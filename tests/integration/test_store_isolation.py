@@ -264,7 +264,9 @@ WRITERS = {
     "cursors.set_cursor",
     "activity.record_activity",
     "hub_records.upsert_record",
+    "hub_records.upsert_many",
     "hub_records.mark_deleted",
+    "links.upsert_links",
 }
 
 
@@ -312,6 +314,8 @@ def test_writers_cannot_touch_other_orgs(world: World) -> None:
         record = hub_records.get_records(conn, w.b, entity, [b_hub])[b_hub]
         with pytest.raises(NotFoundError):
             hub_records.upsert_record(conn, a, record)  # carries B's hub id
+        with pytest.raises(NotFoundError), conn.begin_nested():
+            hub_records.upsert_many(conn, a, [record, record])  # B's hub ids: not A's rows
     assert hub_records.count_records(conn, w.b, EntityType.PRODUCTS) == 1
     assert links.count_links(conn, w.b) == len(EntityType)
     assert connections.get_connection(conn, w.b, w.conn_ids["B"]) is not None

@@ -11,6 +11,7 @@ For the hub as target, steps (1) to (3) are all one serializable transaction.
 
 from __future__ import annotations
 
+import dataclasses
 import random
 import time
 from collections.abc import Callable, Sequence
@@ -28,7 +29,7 @@ from syncbridge.domain.plan import PlannedOp
 from syncbridge.domain.records import EntityType, System
 from syncbridge.engine.apply import ApplyReport, ItemOutcome, RetryPolicy, apply_with_retries
 from syncbridge.engine.conflict_sink import ConflictNote, record_conflicts
-from syncbridge.errors import DuplicateKeyError
+from syncbridge.errors import DuplicateKeyError, SyncError
 from syncbridge.store import activity, idempotency, links
 from syncbridge.store.idempotency import EffectClaim
 from syncbridge.store.session import retry_serializable, transaction
@@ -100,33 +101,23 @@ def _note(op: PlannedOp, outcome: ItemOutcome, run_id: str | None, batch_id: str
     )
 
 
-def _record_success(conn: sa.Connection, org_id: str, outcome: ItemOutcome) -> None:
+def _success_writes(
+    outcome: ItemOutcome,
+) -> tuple[links.LinkWrite | None, tuple[str, str | None, str | None]]:
+    """The link and the idempotency mark one applied item leaves behind."""
     op = outcome.op
+    link: links.LinkWrite | None = None
     if op.target_system is System.HUB:
         hub_id = outcome.external_id or op.hub_id
         if hub_id and op.source_id and op.source_system is not System.HUB and op.kind is not OpKind.DELETE:
-            links.upsert_link(
-                conn,
-                org_id,
-                entity=op.entity.value,
-                hub_id=hub_id,
-                system=op.source_system.value,
-                external_id=op.source_id,
-                fingerprint=op.source_fingerprint,
-            )
+            link = links.LinkWrite(op.entity.value, hub_id, op.source_system.value, op.source_id, op.source_fingerprint)
     else:
         hub_id = op.hub_id
         if hub_id and outcome.external_id and op.kind is not OpKind.DELETE:
-            links.upsert_link(
-                conn,
-                org_id,
-                entity=op.entity.value,
-                hub_id=hub_id,
-                system=op.target_system.value,
-                external_id=outcome.external_id,
-                fingerprint=op.target_fingerprint,
+            link = links.LinkWrite(
+                op.entity.value, hub_id, op.target_system.value, outcome.external_id, op.target_fingerprint
             )
-    idempotency.mark_applied(conn, org_id, op.key, external_id=outcome.external_id, hub_id=hub_id)
+    return link, (op.key, outcome.external_id, hub_id)
 
 
 def book(
@@ -140,12 +131,19 @@ def book(
 ) -> None:
     """Links, idempotency states and conflicts for what an execution did (in the caller's transaction)."""
     failed: list[ItemOutcome] = []
+    link_writes: list[links.LinkWrite] = []
+    marks: list[tuple[str, str | None, str | None]] = []
     for outcome in result.outcomes:
         if outcome.ok:
             if outcome.skipped != "dry_run":
-                _record_success(conn, org_id, outcome)
+                link, mark = _success_writes(outcome)
+                if link is not None:
+                    link_writes.append(link)
+                marks.append(mark)
         else:
             failed.append(outcome)
+    links.upsert_links(conn, org_id, link_writes)
+    idempotency.mark_applied_many(conn, org_id, marks)
     idempotency.mark_failed(conn, org_id, [o.key for o in failed])
     if record_failures and failed:
         ids = record_conflicts(conn, org_id, [_note(o.op, o, run_id, batch_id) for o in failed])
@@ -214,6 +212,7 @@ def execute_on_hub(
             todo.append(op)
     todo, refused = _precheck_hub_duplicates(conn, org_id, todo)
     result.outcomes.extend(refused)
+    todo = _bulk_upsert(conn, org_id, todo, result)
     if todo:
         hub = HubConnector(conn, org_id)
         by_entity: dict[EntityType, list[PlannedOp]] = {}
@@ -228,6 +227,30 @@ def execute_on_hub(
                     )
                 )
     return result
+
+
+def _bulk_upsert(conn: sa.Connection, org_id: str, ops: list[PlannedOp], result: ExecResult) -> list[PlannedOp]:
+    """Creates and updates of the hub in two statements; what is left (deletes, or all of them when a row breaks
+    a constraint) goes the one-at-a-time way, which reports each item's own error."""
+    from syncbridge.store import hub_records
+
+    writes = [op for op in ops if op.kind is not OpKind.DELETE and op.record is not None]
+    if len(writes) < 2 or len({op.entity for op in writes}) != 1:
+        return ops
+    records = [
+        dataclasses.replace(op.record, hub_id=op.target_id if op.kind is OpKind.UPDATE else None)
+        for op in writes
+        if op.record is not None
+    ]
+    try:
+        with conn.begin_nested():
+            hub_ids = hub_records.upsert_many(conn, org_id, records)
+    except (SyncError, sa.exc.DBAPIError):
+        return ops
+    for op, hub_id in zip(writes, hub_ids, strict=True):
+        result.outcomes.append(ItemOutcome(op, True, hub_id))
+    done = {op.key for op in writes}
+    return [op for op in ops if op.key not in done]
 
 
 def execute_external(

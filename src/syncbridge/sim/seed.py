@@ -134,9 +134,7 @@ def _customers(rng: random.Random, n: int) -> list[Customer]:
         name = f"{first} {last}"
         if i % 997 == 0:
             name = f"{first} {last} " + "Longname" * 20
-        out.append(
-            Customer(email=email, name=name, phone=f"+1 555 {i:07d}", billing=billing, shipping=shipping)
-        )
+        out.append(Customer(email=email, name=name, phone=f"+1 555 {i:07d}", billing=billing, shipping=shipping))
     if n >= 4:
         # Two customers sharing one e-mail, in another case: a real shop's classic duplicate.
         twin = out[1]
@@ -164,9 +162,14 @@ def _products(rng: random.Random, n: int) -> list[Product]:
         variants: tuple[Variant, ...] = ()
         if i % 5 == 4:
             sizes = SIZES[: rng.randint(2, 4)]
+            # A variant of an unpublished product is not on sale either (Odoo keeps sale_ok on the template).
             variants = tuple(
                 Variant(
-                    sku=f"{sku}-{s}", name=f"Size: {s}", regular_price=price + Decimal(k), manage_stock=True
+                    sku=f"{sku}-{s}",
+                    name=f"Size: {s}",
+                    regular_price=price + Decimal(k),
+                    manage_stock=True,
+                    status=status,
                 )
                 for k, s in enumerate(sizes)
             )

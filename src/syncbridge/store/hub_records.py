@@ -141,9 +141,7 @@ def get_records(
     return {hub_id: row.record for hub_id, row in get_rows(conn, org_id, entity, hub_ids).items()}
 
 
-def get_rows(
-    conn: sa.Connection, org_id: str, entity: EntityType | str, hub_ids: Sequence[str]
-) -> dict[str, HubRow]:
+def get_rows(conn: sa.Connection, org_id: str, entity: EntityType | str, hub_ids: Sequence[str]) -> dict[str, HubRow]:
     """Like ``get_records``, with each row's ``deleted`` flag and ``updated_at``."""
     table = table_of(entity)
     out: dict[str, HubRow] = {}
@@ -265,11 +263,83 @@ def exists(conn: sa.Connection, org_id: str, entity: EntityType | str, hub_id: s
     return found is not None
 
 
-def count_records(
-    conn: sa.Connection, org_id: str, entity: EntityType | str, *, include_deleted: bool = False
-) -> int:
+def count_records(conn: sa.Connection, org_id: str, entity: EntityType | str, *, include_deleted: bool = False) -> int:
     table = table_of(entity)
     query = sa.select(sa.func.count()).select_from(table).where(table.c.org_id == org_id)
     if not include_deleted:
         query = query.where(table.c.deleted.is_(False))
     return int(conn.execute(query).scalar_one())
+
+
+def upsert_many(conn: sa.Connection, org_id: str, records: Sequence[Record]) -> list[str]:
+    """``upsert_record`` for many records of one entity in two statements; the hub ids in input order.
+
+    Raises (leaving the caller to fall back to one record at a time) when a row breaks a constraint, e.g. an
+    update that moves a record onto another record's natural key, or a hub id that does not exist.
+    """
+    if not records:
+        return []
+    entity = records[0].ENTITY
+    table = table_of(entity)
+    now = now_utc()
+    out: list[str | None] = [None] * len(records)
+    by_id = [(n, r) for n, r in enumerate(records) if r.hub_id is not None]
+    by_key = [(n, r) for n, r in enumerate(records) if r.hub_id is None]
+    if any(not r.natural_key for r in records):
+        raise ValidationError(f"a {entity} record needs its natural key")
+    if by_id:
+        rows = [
+            {
+                "_id": r.hub_id,
+                **{f"_k_{k}": v for k, v in key_values(r).items()},
+                "_data": to_dict(_neutral(r)),
+                "_fp": fingerprint_of(r),
+            }
+            for _, r in by_id
+        ]
+        changed = sa.or_(table.c.fingerprint != sa.bindparam("_fp"), table.c.deleted)
+        stmt = (
+            table.update()
+            .where(table.c.org_id == org_id, table.c.id == sa.bindparam("_id"))
+            .values(
+                **{k: sa.bindparam(f"_k_{k}") for k in key_columns(entity)},
+                data=sa.bindparam("_data", type_=table.c.data.type),
+                fingerprint=sa.bindparam("_fp"),
+                deleted=False,
+                updated_at=sa.case((changed, now), else_=table.c.updated_at),
+            )
+        )
+        result = conn.execute(stmt, rows)
+        if result.rowcount != len(rows):
+            raise NotFoundError(f"some hub {entity} records of the batch do not exist")
+        for n, r in by_id:
+            out[n] = r.hub_id
+    if by_key:
+        ins = insert_for(conn, table)
+        changed = sa.or_(table.c.fingerprint != ins.excluded.fingerprint, table.c.deleted)
+        stmt = ins.on_conflict_do_update(
+            index_elements=["org_id", *key_columns(entity)],
+            set_={
+                "data": ins.excluded.data,
+                "fingerprint": ins.excluded.fingerprint,
+                "deleted": False,
+                "updated_at": sa.case((changed, ins.excluded.updated_at), else_=table.c.updated_at),
+            },
+        ).returning(table.c.id, sort_by_parameter_order=True)
+        new_rows: list[dict[str, Any]] = [
+            {
+                "id": new_id(),
+                "org_id": org_id,
+                **key_values(r),
+                "data": to_dict(_neutral(r)),
+                "fingerprint": fingerprint_of(r),
+                "deleted": False,
+                "created_at": now,
+                "updated_at": now,
+            }
+            for _, r in by_key
+        ]
+        ids = [row[0] for row in conn.execute(stmt, new_rows)]
+        for (n, _), hub_id in zip(by_key, ids, strict=True):
+            out[n] = hub_id
+    return [str(i) for i in out]

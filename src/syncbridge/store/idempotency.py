@@ -101,3 +101,20 @@ def mark_failed(conn: sa.Connection, org_id: str, keys: Sequence[str]) -> None:
 def count_by_status(conn: sa.Connection, org_id: str) -> dict[str, int]:
     rows = conn.execute(sa.select(K.status, sa.func.count()).where(K.org_id == org_id).group_by(K.status)).all()
     return {status: int(n) for status, n in rows}
+
+
+def mark_applied_many(conn: sa.Connection, org_id: str, items: Sequence[tuple[str, str | None, str | None]]) -> None:
+    """``mark_applied`` for many (key, external id, hub id) at once (one executemany)."""
+    if not items:
+        return
+    stmt = (
+        sa.update(sync_idempotency_log)
+        .where(K.org_id == org_id, K.key == sa.bindparam("_key"))
+        .values(
+            status="applied",
+            external_id=sa.bindparam("_ext"),
+            hub_id=sa.func.coalesce(sa.bindparam("_hub"), K.hub_id),
+            updated_at=now_utc(),
+        )
+    )
+    conn.execute(stmt, [{"_key": k, "_ext": e, "_hub": h} for k, e, h in items])

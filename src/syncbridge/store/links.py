@@ -6,7 +6,7 @@ to a new external id replaces its old link.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -96,9 +96,7 @@ def get_link_by_external(
     return None if row is None else _row(row)
 
 
-def get_link_by_hub(
-    conn: sa.Connection, org_id: str, entity: str, system: str, hub_id: str
-) -> LinkRow | None:
+def get_link_by_hub(conn: sa.Connection, org_id: str, entity: str, system: str, hub_id: str) -> LinkRow | None:
     row = conn.execute(
         sa.select(sync_link).where(*_scope(org_id, entity, system), sync_link.c.hub_id == hub_id)
     ).first()
@@ -127,9 +125,7 @@ def links_by_hub(
     return out
 
 
-def iter_links(
-    conn: sa.Connection, org_id: str, entity: str, system: str, *, chunk: int = 5000
-) -> Iterator[LinkRow]:
+def iter_links(conn: sa.Connection, org_id: str, entity: str, system: str, *, chunk: int = 5000) -> Iterator[LinkRow]:
     """Every link of (entity, system), in id order, ``chunk`` rows per query (keyset paging)."""
     after = ""
     while True:
@@ -165,12 +161,68 @@ def delete_link(
     return conn.execute(sync_link.delete().where(*conditions)).rowcount
 
 
-def count_links(
-    conn: sa.Connection, org_id: str, entity: str | None = None, system: str | None = None
-) -> int:
+def count_links(conn: sa.Connection, org_id: str, entity: str | None = None, system: str | None = None) -> int:
     query = sa.select(sa.func.count()).select_from(sync_link).where(sync_link.c.org_id == org_id)
     if entity is not None:
         query = query.where(sync_link.c.entity == entity)
     if system is not None:
         query = query.where(sync_link.c.system == system)
     return int(conn.execute(query).scalar_one())
+
+
+@dataclass(frozen=True, slots=True)
+class LinkWrite:
+    entity: str
+    hub_id: str
+    system: str
+    external_id: str
+    fingerprint: str | None
+
+
+def upsert_links(conn: sa.Connection, org_id: str, writes: Sequence[LinkWrite]) -> None:
+    """``upsert_link`` for many links in a few statements (a batch's bookkeeping). Same semantics: a hub record's
+    older link to another external id of the same system is replaced."""
+    if not writes:
+        return
+    when = now_utc()
+    latest = {(w.entity, w.system, w.external_id): w for w in writes}
+    by_hub = {(w.entity, w.system, w.hub_id): w for w in latest.values()}
+    for (entity, system), group in _grouped(by_hub.values()).items():
+        for part in chunked(group, _IN_CHUNK):
+            conn.execute(
+                sync_link.delete().where(
+                    *_scope(org_id, entity, system),
+                    sync_link.c.hub_id.in_([w.hub_id for w in part]),
+                    sync_link.c.external_id.not_in([w.external_id for w in part]),
+                )
+            )
+    stmt = insert_for(conn, sync_link)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["org_id", "entity", "system", "external_id"],
+        set_={
+            "hub_id": stmt.excluded.hub_id,
+            "last_fingerprint": stmt.excluded.last_fingerprint,
+            "last_synced_at": stmt.excluded.last_synced_at,
+        },
+    )
+    rows = [
+        {
+            "id": new_id(),
+            "org_id": org_id,
+            "entity": w.entity,
+            "hub_id": w.hub_id,
+            "system": w.system,
+            "external_id": w.external_id,
+            "last_fingerprint": w.fingerprint,
+            "last_synced_at": when,
+        }
+        for w in by_hub.values()
+    ]
+    conn.execute(stmt, rows)
+
+
+def _grouped(writes: Iterable[LinkWrite]) -> dict[tuple[str, str], list[LinkWrite]]:
+    out: dict[tuple[str, str], list[LinkWrite]] = {}
+    for w in writes:
+        out.setdefault((w.entity, w.system), []).append(w)
+    return out
