@@ -78,7 +78,11 @@ EQUIVALENT: list[tuple[str, Record, Record]] = [
     ("identity fields", CUSTOMER, dataclasses.replace(CUSTOMER, external_id="7", hub_id="abc")),
     ("modified_at is not comparable", STOCK, dataclasses.replace(STOCK, modified_at=T0)),
     ("payment method of an order", ORDER, dataclasses.replace(ORDER, payment_method="bacs")),
+    ("a variable product's own price is not compared", PRODUCT,
+     dataclasses.replace(PRODUCT, regular_price=Decimal("0"))),
     ("sale price is not compared", PRODUCT, dataclasses.replace(PRODUCT, sale_price=Decimal("15"))),
+    ("order line names are not compared", ORDER,
+     dataclasses.replace(ORDER, lines=tuple(dataclasses.replace(x, name="other") for x in ORDER.lines))),
     (
         "same instant, other zone",
         ORDER,
@@ -108,7 +112,7 @@ def _changes() -> list[tuple[str, Record, Record]]:
         "shipping": Address(),
         "active": False,
         "sku": "OTHER",
-        "regular_price": Decimal("19.91"),
+        "regular_price": Decimal("19.91"),  # on a simple product (below)
         "manage_stock": False,
         "status": ProductStatus.DRAFT,
         "variants": PRODUCT.variants[:1],
@@ -135,6 +139,10 @@ def _changes() -> list[tuple[str, Record, Record]]:
                 value = OrderStatus.COMPLETED
             if name == "state":
                 value = PaymentState.REFUNDED
+            if name == "regular_price" and isinstance(record, Product):
+                simple = dataclasses.replace(record, variants=())
+                cases.append((f"Product.{name}", simple, dataclasses.replace(simple, regular_price=value)))
+                continue
             cases.append(
                 (f"{type(record).__name__}.{name}", record, dataclasses.replace(record, **{name: value}))
             )

@@ -70,6 +70,9 @@ def comparable_fields(record: Any) -> dict[str, Canonical]:
         value = getattr(record, name)
         if isinstance(value, datetime):
             out[name] = "t:" + utc(value).date().isoformat()
+    if getattr(record, "variants", None) and "regular_price" in out:
+        # A variable product's prices live on its variants: WooCommerce keeps none on the parent.
+        out["regular_price"] = None
     if "email" in out and isinstance(out["email"], str):
         out["email"] = out["email"].lower()
     if "customer_email" in out and isinstance(out["customer_email"], str):

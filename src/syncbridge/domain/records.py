@@ -187,7 +187,8 @@ class StockLevel:
 
 @dataclass(frozen=True, slots=True)
 class OrderLine:
-    COMPARABLE: ClassVar[tuple[str, ...]] = ("sku", "name", "quantity", "unit_price")
+    # The name is display text each system derives from the product ("Mug - M" / "Mug - Size: M"): not compared.
+    COMPARABLE: ClassVar[tuple[str, ...]] = ("sku", "quantity", "unit_price")
 
     sku: str
     quantity: Decimal

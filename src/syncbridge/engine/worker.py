@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from syncbridge.config import Settings
-from syncbridge.domain.conflicts import ConflictType
+from syncbridge.domain.conflicts import ConflictType, effective_policies
 from syncbridge.domain.plan import PlannedOp, Selective
 from syncbridge.domain.records import EntityType, System
 from syncbridge.domain.states import RunStatus
@@ -198,7 +198,7 @@ def _plan_claimed(ctx: EngineContext, run: run_repo.RunRow) -> None:
         operations = 0
     else:
         with transaction(ctx.engine) as conn:
-            overrides = conflict_repo.field_policies(conn, org_id)
+            overrides = effective_policies(conflict_repo.field_policies(conn, org_id))
         only = (run.settings.get("only_ids") or {}).get(stage.system.value) if stage.way == "in" else None
         plan_ctx = PlanContext(
             engine=ctx.engine,
