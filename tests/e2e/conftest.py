@@ -128,26 +128,31 @@ class Stack:
         assert done["status"] == "completed", done
         return done
 
-    def find_customer(self, system: System, email: str) -> Any | None:
+    def find(self, system: System, entity: EntityType, key: str) -> Any | None:
         connector = self.services.connector_for(self.org_id, system)
         try:
-            return connector.find_by_natural_key(EntityType.CUSTOMERS, [email]).get(email)
+            return connector.find_by_natural_key(entity, [key]).get(key)
         finally:
             connector.close()
 
-    def edit_customer(self, system: System, key: str, **changes: Any) -> None:
+    def find_customer(self, system: System, email: str) -> Any | None:
+        return self.find(system, EntityType.CUSTOMERS, email)
+
+    def edit(self, system: System, entity: EntityType, key: str, **changes: Any) -> None:
         """A change made in a system, as its users would: through its own API."""
-        current = self.find_customer(system, key)
+        current = self.find(system, entity, key)
         assert current is not None, f"{key} not in {system}"
         connector = self.services.connector_for(self.org_id, system)
         try:
             changed = dataclasses.replace(current, **changes)
-            op = Operation(f"e2e-{system}-{key}", OpKind.UPDATE, EntityType.CUSTOMERS, changed, current.external_id)
-            [result] = connector.apply(EntityType.CUSTOMERS, [op])
+            op = Operation(f"e2e-{system}-{key}", OpKind.UPDATE, entity, changed, current.external_id)
+            [result] = connector.apply(entity, [op])
         finally:
             connector.close()
         assert result.ok, result
 
+    def edit_customer(self, system: System, key: str, **changes: Any) -> None:
+        self.edit(system, EntityType.CUSTOMERS, key, **changes)
 
 @pytest.fixture
 def ui_stack(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Stack]:

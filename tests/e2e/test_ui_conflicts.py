@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import pytest
 from playwright.sync_api import expect
 
-from syncbridge.domain.records import System
+from syncbridge.domain.records import EntityType, System
 
 if TYPE_CHECKING:
     from conftest import Browsing, Stack
@@ -19,12 +19,12 @@ BOTH = ["woocommerce", "odoo"]
 
 def make_conflicts(stack: Stack) -> None:
     """Two deliberate conflicts after a clean first sync: an e-mail the shop refuses (a validation error), and
-    a customer renamed on both sides (a data mismatch)."""
-    stack.sync(systems=BOTH, entities=["customers"], direction="two-way")
+    a product renamed on both sides (a data mismatch: no field policy decides product names)."""
+    stack.sync(systems=BOTH, entities=["customers", "products"], direction="two-way")
     stack.edit_customer(System.ODOO, "customer000005@example.com", email="not-an-email", name="Grace Hopper")
-    stack.edit_customer(System.WOOCOMMERCE, "customer000006@example.com", name="Name From The Shop")
-    stack.edit_customer(System.ODOO, "customer000006@example.com", name="Name From The ERP")
-    done = stack.sync(systems=BOTH, entities=["customers"], direction="two-way")
+    stack.edit(System.WOOCOMMERCE, EntityType.PRODUCTS, "SKU-000001", name="Name From The Shop")
+    stack.edit(System.ODOO, EntityType.PRODUCTS, "SKU-000001", name="Name From The ERP")
+    done = stack.sync(systems=BOTH, entities=["customers", "products"], direction="two-way")
     assert done["progress"]["conflicts"] == 2, done
 
 
@@ -79,14 +79,14 @@ def test_filter_open_and_resolve_conflicts(ui: Browsing, ui_stack: Stack) -> Non
     in_shop = ui_stack.find_customer(System.WOOCOMMERCE, "grace@example.com")
     assert in_shop is not None and in_shop.name == "Grace Hopper"
 
-    # both sides renamed the same customer: both versions side by side, the differing field marked
+    # both sides renamed the same product: both versions side by side, the differing field marked
     open_first_conflict(ui, "type=data_mismatch&status=open")
     name_row = page.locator("table.versions tr[data-field=name]")
     expect(name_row).to_have_class("changed")
     expect(name_row.locator(".diff-mark")).to_have_text("changed")
     expect(name_row).to_contain_text("Name From The ERP")
     expect(name_row).to_contain_text("Name From The Shop")
-    expect(page.locator("table.versions tr[data-field=email]")).not_to_have_class("changed")
+    expect(page.locator("table.versions tr[data-field=sku]")).not_to_have_class("changed")
     ui.shot("conflict-mismatch-1280")
     ui.shot("conflict-mismatch-375", viewport=ui.PHONE)
     page.set_viewport_size(ui.DESKTOP)

@@ -35,22 +35,22 @@ def demo_data(*, customers: int = 1500, products: int = 600, orders: int = 1500,
     odoo_customers: list[Customer] = [c for c in base.customers if rng.random() < 0.9]
     odoo_only = generate(customers=max(10, customers // 20), products=0, orders=0, seed=seed + 1).customers
     odoo_only = [dataclasses.replace(c, email=c.email.replace("customer", "erp-contact")) for c in odoo_only]
-    if odoo_only:
+    if len(odoo_only) >= 2:
         twin = odoo_only[0]
         odoo_only.append(dataclasses.replace(twin, name=twin.name + " (accounting)"))  # same e-mail twice
+        odoo_only[1] = dataclasses.replace(odoo_only[1], email="erp-contact-at-example.com")  # the shop refuses it
     odoo_customers += odoo_only
 
     price_changed = 0
     renamed = 0
     odoo_products: list[Product] = []
     shop_products: list[Product] = []
-    for p in base.products:
+    for i, p in enumerate(base.products):
         shop_p, odoo_p = p, p
-        roll = rng.random()
-        if roll < 0.03 and not p.variants:
+        if i % 33 == 5 and not p.variants:
             odoo_p = dataclasses.replace(p, regular_price=(p.regular_price * Decimal("1.10")).quantize(Decimal("0.01")))
             price_changed += 1
-        elif roll < 0.04:
+        elif i % 50 == 7:
             shop_p = dataclasses.replace(p, name=p.name + " (web edition)")
             odoo_p = dataclasses.replace(p, name=p.name + " (ERP label)")
             renamed += 1

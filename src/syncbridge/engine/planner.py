@@ -25,6 +25,7 @@ from syncbridge.domain.records import EntityType, Record, System
 from syncbridge.engine.conflict_sink import ConflictNote, drop_plan_conflicts, record_conflicts
 from syncbridge.engine.stages import Stage
 from syncbridge.store import batches as batch_repo
+from syncbridge.store import conflicts as conflict_repo
 from syncbridge.store import hub_records, links
 from syncbridge.store.session import transaction
 
@@ -118,6 +119,7 @@ def plan_stage(ctx: PlanContext, connector: Connector) -> StagePlan:
     with transaction(ctx.engine) as conn:
         batch_repo.delete_stage_batches(conn, ctx.org_id, ctx.run_id, ctx.stage_index)
         drop_plan_conflicts(conn, ctx.org_id, ctx.run_id, ctx.stage_index)
+        held = conflict_repo.open_natural_keys(conn, ctx.org_id, entity.value, stage.system.value)
         seq = batch_repo.next_seq(conn, ctx.org_id, ctx.run_id)
         link_items = list(_link_side(conn, ctx.org_id, entity, stage.system))
     tap = _RecordTap()
@@ -172,6 +174,9 @@ def plan_stage(ctx: PlanContext, connector: Connector) -> StagePlan:
         ctx.extend_lease()
 
     for change in changes:
+        if change.natural_key and change.natural_key in held:
+            result.held_back["open_conflict"] = result.held_back.get("open_conflict", 0) + 1
+            continue
         record = tap.current.get(change.source_id or "") if stage.way == "in" else None
         pending.append((change, record))
         if len(pending) >= ctx.batch_size:

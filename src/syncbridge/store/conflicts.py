@@ -442,3 +442,19 @@ def set_field_policy(
     conn.execute(
         stmt.on_conflict_do_update(index_elements=["org_id", "entity", "field"], set_={"source": source.value})
     )
+
+
+def open_natural_keys(conn: sa.Connection, org_id: str, entity: str, system: str) -> set[str]:
+    """Natural keys of the entity with an open (or retrying) conflict that involves ``system`` (as source or
+    target). A run plans none of them to or from that system until the conflict is resolved: one disagreement is
+    one conflict (not one per run), and the side a human must decide on is not overwritten meanwhile."""
+    rows = conn.execute(
+        sa.select(t.c.natural_key).where(
+            t.c.org_id == org_id,
+            t.c.entity == entity,
+            sa.or_(t.c.source_system == system, t.c.target_system == system),
+            t.c.status.in_([s.value for s in OPEN_STATUSES]),
+            t.c.natural_key.is_not(None),
+        )
+    )
+    return {str(r.natural_key) for r in rows}

@@ -6,10 +6,11 @@ paged read (the real shop ignores a modified filter on customers). The cursor is
 ``date_modified_gmt`` seen. Inventory comes from products and variations with ``manage_stock``; payments from
 orders' paid dates and their refunds.
 
-Writes: batches of at most 100 through ``/<resource>/batch``. A create first looks its natural key up and
-links to a record already there (after a lost response, or a duplicate SKU answer's ``resource_id``). Deleting
-a product or an order trashes it (single ``DELETE`` without ``force``: batch deletes are always forced, and
-a trashed record is what the hub reads back as archived / cancelled); deleting a customer needs ``force=true``.
+Writes (``writes``, ``write_catalog``, ``write_sales``): chunks of at most 100 operations, each costing O(1)
+requests: batched natural-key lookups, then one ``/<resource>/batch``. A create whose natural key exists links
+to the record there (after a lost response, or a duplicate answer) and updates it. Deleting a product or an
+order trashes it (single ``DELETE`` without ``force``: batch deletes are always forced, and a trashed record
+is what the hub reads back as archived / cancelled); customers are deleted for good (batch delete).
 """
 
 from __future__ import annotations
@@ -20,23 +21,36 @@ from typing import Any
 
 import httpx
 
-from syncbridge.connectors.base import NullGate, Operation, OpKind, OpResult, Page, RequestGate
+from syncbridge.connectors.base import NullGate, Operation, OpResult, Page, RequestGate
+from syncbridge.connectors.woocommerce import lookups, writes
 from syncbridge.connectors.woocommerce import mapping as m
-from syncbridge.connectors.woocommerce.client import WooClient, error_from_body
+from syncbridge.connectors.woocommerce.batching import item_error
+from syncbridge.connectors.woocommerce.client import WooClient
 from syncbridge.domain.records import (
-    Customer,
     EntityType,
-    Order,
-    Payment,
-    PaymentState,
-    Product,
     Record,
-    StockLevel,
     System,
 )
-from syncbridge.errors import NotFoundError, SyncError, ValidationError
 
 BATCH = 100
+
+
+class SeenIds:
+    """Ids met so far, one bit each: WooCommerce ids are dense post ids, so a stream of 100k products costs a
+    few kilobytes here (a ``set`` would grow with every record and make a full read's memory linear)."""
+
+    def __init__(self) -> None:
+        self._bits = bytearray()
+
+    def add(self, row_id: int) -> None:
+        byte = row_id >> 3
+        if byte >= len(self._bits):
+            self._bits.extend(bytes(max(byte + 1 - len(self._bits), len(self._bits))))
+        self._bits[byte] |= 1 << (row_id & 7)
+
+    def __contains__(self, row_id: int) -> bool:
+        byte = row_id >> 3
+        return byte < len(self._bits) and bool(self._bits[byte] & (1 << (row_id & 7)))
 
 
 class WooCommerceConnector:
@@ -80,12 +94,13 @@ class WooCommerceConnector:
 
     def _raw(self, path: str, since: str | None, page_size: int) -> Iterator[list[dict[str, Any]]]:
         """Live items then trashed ones, oldest change first; ids seen twice in the stream are dropped."""
-        seen: set[int] = set()
+        seen = SeenIds()
         for status in ("any", "trash"):
             params = [*self._since(since), ("orderby", "modified"), ("order", "asc"), ("status", status)]
             for items in self.client.pages(path, params, per_page=page_size):
                 fresh = [i for i in items if i["id"] not in seen]
-                seen.update(i["id"] for i in fresh)
+                for i in fresh:
+                    seen.add(int(i["id"]))
                 if fresh:
                     yield fresh
 
@@ -152,55 +167,36 @@ class WooCommerceConnector:
         return [r for r in records if r.external_id in keep]
 
     def find_by_natural_key(self, entity: EntityType, keys: Sequence[str]) -> dict[str, Record]:
-        found: dict[str, Record] = {}
+        wanted = set(keys)
         if entity is EntityType.CUSTOMERS:
-            for key in dict.fromkeys(k.strip().lower() for k in keys):
-                for c in self.client.json("GET", "/customers", [("email", key)]):
-                    found[key] = m.customer_from_wc(c)
-            return found
+            found = lookups.customers_by_email(self.client, keys)
+            return {k: m.customer_from_wc(c) for k, c in found.items()}
         if entity in (EntityType.PRODUCTS, EntityType.INVENTORY):
-            skus = list(dict.fromkeys(k.split("@")[0].strip() for k in keys))
-            for i in range(0, len(skus), 50):
-                items = self.client.json("GET", "/products", [("sku", ",".join(skus[i : i + 50])), ("per_page", "100")])
-                heads = [p for p in items if p.get("type") != "variation"]
-                if entity is EntityType.PRODUCTS:
-                    for p in heads:
-                        found[str(p["sku"])] = m.product_from_wc(p, self._variations(p))
-                    continue
-                for p in items:
-                    level = m.stock_from_wc(p, p.get("parent_id") or None)
-                    if level is not None:
-                        found[level.natural_key] = level
-            return {k: v for k, v in found.items() if k in set(keys) or entity is EntityType.PRODUCTS}
-        for key in dict.fromkeys(k.split("/")[0].strip() for k in keys):
-            for o in self.client.json("GET", "/orders", [("search", key), ("status", "any")]):
-                if m.order_number(o) != key:
-                    continue
-                if entity is EntityType.ORDERS:
-                    found[key] = m.order_from_wc(o)
-                else:
-                    refunds = self.client.json("GET", f"/orders/{o['id']}/refunds") if o.get("refunds") else []
-                    for p in m.payments_from_wc(o, refunds):
-                        found[p.reference] = p
-        return {k: v for k, v in found.items() if k in set(keys)}
+            hits = lookups.by_sku(self.client, [k.split("@")[0] for k in keys])
+            if entity is EntityType.PRODUCTS:
+                return {
+                    sku: m.product_from_wc(p, self._variations(p))
+                    for sku, p in hits.items()
+                    if sku in wanted and p.get("type") != "variation"
+                }
+            levels = [m.stock_from_wc(p, p.get("parent_id") or None) for p in hits.values()]
+            return {s.natural_key: s for s in levels if s is not None and s.natural_key in wanted}
+        orders = lookups.orders_by_number(self.client, [k.split("/")[0] for k in keys])
+        if entity is EntityType.ORDERS:
+            return {n: m.order_from_wc(o) for n, o in orders.items() if n in wanted}
+        out: dict[str, Record] = {}
+        for o in orders.values():
+            refunds = self.client.json("GET", f"/orders/{o['id']}/refunds") if o.get("refunds") else []
+            out.update({p.reference: p for p in m.payments_from_wc(o, refunds) if p.reference in wanted})
+        return out
 
     # -- writing ----------------------------------------------------------------------------------
     def apply(self, entity: EntityType, operations: Sequence[Operation]) -> list[OpResult]:
-        from syncbridge.connectors.woocommerce import writes
-
+        """In chunks of 100: each costs O(1) requests (see ``writes``); one result per operation, in order."""
         results: list[OpResult] = []
         for i in range(0, len(operations), BATCH):
-            results.extend(writes.apply_chunk(self, entity, list(operations[i : i + BATCH])))
+            results.extend(writes.apply_chunk(self.client, entity, list(operations[i : i + BATCH])))
         return results
 
 
-def item_error(item: dict[str, Any]) -> SyncError | None:
-    err = item.get("error")
-    if not isinstance(err, dict):
-        return None
-    data = err.get("data") if isinstance(err.get("data"), dict) else {}
-    return error_from_body(int((data or {}).get("status", 400)), err)
-
-
 __all__ = ["WooCommerceConnector", "item_error"]
-_ = (Customer, Order, Payment, PaymentState, Product, StockLevel, NotFoundError, ValidationError, OpKind)

@@ -104,7 +104,7 @@ class Endpoints:
         bucket, only = self._bucket(q.statuses)
         customer = ctx.arg("customer")
         scan: Callable[[], list[int]] | None = None
-        if q.include or q.search or only is not None or customer:
+        if q.include or q.search or only is not None or customer or q.after is not None or q.before is not None:
             include = set(q.include)
             needle = (q.search or "").lower()
             cid = int(customer) if customer and customer.isdigit() else None
@@ -126,6 +126,8 @@ class Endpoints:
                     )
                     and (q.modified_after is None or r.modified > q.modified_after)
                     and (q.modified_before is None or r.modified < q.modified_before)
+                    and (q.after is None or r.created > q.after)
+                    and (q.before is None or r.created < q.before)
                 ]
 
         total, ids = s.page_ids("orders", q, bucket=bucket, scan=scan)

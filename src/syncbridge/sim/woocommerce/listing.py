@@ -72,6 +72,12 @@ def parse_list_query(kind: str, query: Mapping[str, Sequence[str]]) -> ListQuery
             modified_after = params.date("modified_after", _one(query, "modified_after"))
         if _one(query, "modified_before"):
             modified_before = params.date("modified_before", _one(query, "modified_before"))
+    after = before = None
+    if kind == "orders":  # products have them too; nothing here reads products by creation date
+        if _one(query, "after"):
+            after = params.date("after", _one(query, "after"))
+        if _one(query, "before"):
+            before = params.date("before", _one(query, "before"))
     email = _one(query, "email") if kind == "customers" else None
     if email:
         email = params.email("email", email)
@@ -88,6 +94,8 @@ def parse_list_query(kind: str, query: Mapping[str, Sequence[str]]) -> ListQuery
         search=_one(query, "search") or None,
         modified_after=modified_after,
         modified_before=modified_before,
+        after=after,
+        before=before,
     )
 
 

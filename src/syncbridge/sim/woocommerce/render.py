@@ -482,6 +482,16 @@ def gateway(g: dict[str, Any], order_index: int, base: str) -> Json:
                 "tip": "",
                 "placeholder": "",
             },
+            "instructions": {  # bacs, cheque and cod all have one (the thank-you page and e-mail text)
+                "id": "instructions",
+                "label": "Instructions",
+                "description": "Instructions that will be added to the thank you page and emails.",
+                "type": "textarea",
+                "value": "",
+                "default": "",
+                "tip": "Instructions that will be added to the thank you page and emails.",
+                "placeholder": "",
+            },
         },
         "_links": {
             "self": [{"href": f"{base}/payment_gateways/{g['id']}"}],

@@ -42,6 +42,8 @@ class ListQuery:
     search: str | None = None
     modified_after: int | None = None
     modified_before: int | None = None
+    after: int | None = None  # creation date (orders)
+    before: int | None = None
     parent: int | None = None
 
     @property
