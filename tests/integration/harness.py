@@ -53,7 +53,10 @@ class Engine_:
     threads: list[threading.Thread] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        self.connector_for = make_connector_factory(self.engine, self.settings, gate_for=self.gate_for)
+        from syncbridge.services.container import gate_factory
+
+        gates = self.gate_for or gate_factory(self.settings, None)  # paced as in production
+        self.connector_for = make_connector_factory(self.engine, self.settings, gate_for=gates)
         self.orchestration = OrchestrationService(self.engine, self.settings)
 
     def context(self) -> EngineContext:

@@ -73,7 +73,7 @@ BASE: dict[EntityType, Record] = {
 }
 CHANGE_B: dict[EntityType, dict[str, Any]] = {
     EntityType.CUSTOMERS: {"name": "Ana Schmidt"},
-    EntityType.PRODUCTS: {"regular_price": Decimal("21.00")},
+    EntityType.PRODUCTS: {"name": "Tee"},
     EntityType.INVENTORY: {"quantity": Decimal("7")},
     EntityType.ORDERS: {"status": OrderStatus.COMPLETED},
     EntityType.PAYMENTS: {"state": PaymentState.PAID},
@@ -88,7 +88,7 @@ CHANGE_C: dict[EntityType, dict[str, Any]] = {
 # field_diff of A -> B, in canonical form.
 EXPECTED_DIFF: dict[EntityType, dict[str, dict[str, Any]]] = {
     EntityType.CUSTOMERS: {"name": {"old": "Ana Müller", "new": "Ana Schmidt"}},
-    EntityType.PRODUCTS: {"regular_price": {"old": "d:19.9", "new": "d:21"}},
+    EntityType.PRODUCTS: {"name": {"old": "T-shirt", "new": "Tee"}},
     EntityType.INVENTORY: {"quantity": {"old": "d:12", "new": "d:7"}},
     EntityType.ORDERS: {"status": {"old": "processing", "new": "completed"}},
     EntityType.PAYMENTS: {"state": {"old": "pending", "new": "paid"}},

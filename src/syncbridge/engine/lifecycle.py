@@ -62,7 +62,7 @@ def advance_if_stage_done(conn: sa.Connection, org_id: str, run_id: str, stage: 
         return False
     progress = dict(run.progress)
     stages = [dict(s) for s in run.stages]
-    if stage < len(stages):
+    if stage < len(stages) and stages[stage].get("state") != "skipped":
         stages[stage]["state"] = "done"
     progress["stages"] = stages
     run_repo.update_progress(conn, org_id, run_id, progress)

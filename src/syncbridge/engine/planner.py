@@ -48,6 +48,10 @@ def side_items(records: Iterable[Record]) -> Iterator[SideItem]:
         )
 
 
+class PlanningLost(Exception):
+    """This worker's planning lease lapsed and another worker took the stage over: stop writing batches."""
+
+
 @dataclass
 class StagePlan:
     """What planning a stage produced (for progress and the activity log)."""
@@ -72,7 +76,7 @@ class PlanContext:
     policies: FieldPolicies
     only_ids: Sequence[str] | None = None  # plan just these source records (an incremental, webhook-led run)
     push_only: bool = False  # a hub -> systems run: no "in" stage settled the conflicts it meets
-    extend_lease: Callable[[], None] = lambda: None
+    extend_lease: Callable[[], bool] = lambda: True  # False: the lease was lost, another worker plans it now
 
 
 class _RecordTap:
@@ -147,6 +151,8 @@ def plan_stage(ctx: PlanContext, connector: Connector) -> StagePlan:
 
     def flush() -> None:
         nonlocal seq
+        if not ctx.extend_lease():
+            raise PlanningLost(f"planning of stage {ctx.stage_index} of run {ctx.run_id} was taken over")
         ops = _resolve(ctx, pending, notes, result)
         pending.clear()
         for start in range(0, len(ops), ctx.batch_size):
@@ -171,7 +177,6 @@ def plan_stage(ctx: PlanContext, connector: Connector) -> StagePlan:
                 record_conflicts(conn, ctx.org_id, notes)
             result.conflicts += len(notes)
             notes.clear()
-        ctx.extend_lease()
 
     for change in changes:
         if change.natural_key and change.natural_key in held:
@@ -246,9 +251,15 @@ def _inbound(
     )
     if both_changed and hub_record is not None:
         other = next((s for s in (System.WOOCOMMERCE, System.ODOO) if s is not stage.system), System.HUB)
-        wanted = plan_op(ctx.org_id, dataclasses.replace(change, kind=ChangeKind.UPDATED), entity=stage.entity,
-                         source_system=stage.system, target_system=System.HUB, record=record,
-                         hub_id=change.target_id)
+        wanted = plan_op(
+            ctx.org_id,
+            dataclasses.replace(change, kind=ChangeKind.UPDATED),
+            entity=stage.entity,
+            source_system=stage.system,
+            target_system=System.HUB,
+            record=record,
+            hub_id=change.target_id,
+        )
         merged = settle_mismatch(
             hub_record,
             record,
@@ -260,25 +271,13 @@ def _inbound(
         )
         if merged is None:
             notes.append(
-                ConflictNote(
-                    run_id=ctx.run_id,
-                    batch_id=f"plan:{ctx.stage_index}",
-                    entity=stage.entity,
-                    conflict_type=ConflictType.DATA_MISMATCH,
-                    natural_key=record.natural_key,
-                    hub_id=hub_record.hub_id,
-                    source_system=stage.system,
-                    target_system=System.HUB,
-                    external_ids={stage.system.value: change.source_id or ""},
-                    source_version=to_dict(record),
-                    target_version=to_dict(hub_record),
-                    diff=field_diff(hub_record, record),
-                    error_code="both_changed",
-                    error_message=(
-                        f"{stage.entity.value} {record.natural_key} changed in {stage.system.value} and in the "
-                        "hub since the last sync, and the field policies do not settle every difference"
-                    ),
-                    operation=wanted.to_json(),
+                _mismatch(
+                    ctx,
+                    wanted,
+                    source=record,
+                    target=hub_record,
+                    message=f"{stage.entity.value} {record.natural_key} changed in {stage.system.value} and in "
+                    "the hub since the last sync, and the field policies do not settle every difference",
                 )
             )
             return None
@@ -304,31 +303,23 @@ def _outbound(ctx: PlanContext, change: Change, hub: dict[str, Record], notes: l
         # conflict (two-way); in a hub -> system run the hub's version is pushed only after review.
         if ctx.push_only:
             if hub_record is not None:
+                wanted = plan_op(
+                    ctx.org_id,
+                    dataclasses.replace(change, kind=ChangeKind.UPDATED),
+                    entity=stage.entity,
+                    source_system=System.HUB,
+                    target_system=stage.system,
+                    record=dataclasses.replace(hub_record, external_id=change.target_id),
+                    hub_id=hub_record.hub_id,
+                )
                 notes.append(
-                    ConflictNote(
-                        run_id=ctx.run_id,
-                        batch_id=f"plan:{ctx.stage_index}",
-                        entity=stage.entity,
-                        conflict_type=ConflictType.DATA_MISMATCH,
-                        natural_key=hub_record.natural_key,
-                        hub_id=hub_record.hub_id,
-                        source_system=System.HUB,
-                        target_system=stage.system,
-                        external_ids={stage.system.value: change.target_id or ""},
-                        source_version=to_dict(hub_record),
-                        target_version=None,
-                        diff={},
-                        error_code="both_changed",
-                        error_message=(
-                            f"{stage.entity.value} {hub_record.natural_key} changed in the hub and in "
-                            f"{stage.system.value} since the last sync"
-                        ),
-                        operation=plan_op(
-                            ctx.org_id, dataclasses.replace(change, kind=ChangeKind.UPDATED), entity=stage.entity,
-                            source_system=System.HUB, target_system=stage.system,
-                            record=dataclasses.replace(hub_record, external_id=change.target_id),
-                            hub_id=hub_record.hub_id,
-                        ).to_json(),
+                    _mismatch(
+                        ctx,
+                        wanted,
+                        source=hub_record,
+                        target=None,
+                        message=f"{stage.entity.value} {hub_record.natural_key} changed in the hub and in "
+                        f"{stage.system.value} since the last sync",
                     )
                 )
         return None
@@ -348,3 +339,31 @@ def _outbound(ctx: PlanContext, change: Change, hub: dict[str, Record], notes: l
     if op.kind is OpKind.DELETE and change.target_id is None:
         return None
     return op
+
+
+def _mismatch(
+    ctx: PlanContext, wanted: PlannedOp, *, source: Record, target: Record | None, message: str
+) -> ConflictNote:
+    """A DataMismatch found while planning, carrying the operation "take source" would apply."""
+    external = {
+        s.value: i
+        for s, i in ((wanted.source_system, wanted.source_id), (wanted.target_system, wanted.target_id))
+        if s is not System.HUB and i
+    }
+    return ConflictNote(
+        run_id=ctx.run_id,
+        batch_id=f"plan:{ctx.stage_index}",
+        entity=wanted.entity,
+        conflict_type=ConflictType.DATA_MISMATCH,
+        natural_key=wanted.natural_key,
+        hub_id=wanted.hub_id,
+        source_system=wanted.source_system,
+        target_system=wanted.target_system,
+        external_ids=external,
+        source_version=to_dict(source),
+        target_version=to_dict(target) if target is not None else None,
+        diff=field_diff(target, source) if target is not None else {},
+        error_code="both_changed",
+        error_message=message,
+        operation=wanted.to_json(),
+    )

@@ -37,7 +37,7 @@ from syncbridge.engine.executor import (
     execute_external,
     execute_on_hub,
 )
-from syncbridge.engine.planner import PlanContext, plan_stage
+from syncbridge.engine.planner import PlanContext, PlanningLost, plan_stage
 from syncbridge.engine.stages import Stage
 from syncbridge.errors import AuthError, PermissionDeniedError, SyncError
 from syncbridge.store import activity, cursors
@@ -187,9 +187,9 @@ def _plan_claimed(ctx: EngineContext, run: run_repo.RunRow) -> None:
     org_id, run_id = run.org_id, run.id
     blocked = stage.system.value in run.progress.get("blockedSystems", [])
 
-    def extend() -> None:
+    def extend() -> bool:
         with transaction(ctx.engine) as conn:
-            run_repo.extend_planning(conn, org_id, run_id, owner=ctx.owner, lease_s=ctx.settings.lease_seconds)
+            return run_repo.extend_planning(conn, org_id, run_id, owner=ctx.owner, lease_s=ctx.settings.lease_seconds)
 
     started = time.monotonic()
     info: dict[str, Any] = {}
@@ -215,7 +215,11 @@ def _plan_claimed(ctx: EngineContext, run: run_repo.RunRow) -> None:
         )
         connector = ctx.connector_for(org_id, stage.system)
         try:
-            plan = plan_stage(plan_ctx, connector)
+            with _Heartbeat(extend, ctx.settings.lease_seconds / 3):
+                plan = plan_stage(plan_ctx, connector)
+        except PlanningLost:
+            log.warning("planning of run %s stage %s was taken over by another worker", run_id, index)
+            return
         except (AuthError, PermissionDeniedError) as exc:
             _plan_auth_failure(ctx, run, stage, exc)
             return
@@ -239,6 +243,8 @@ def _plan_claimed(ctx: EngineContext, run: run_repo.RunRow) -> None:
         current = run_repo.get_run(conn, org_id, run_id, for_update=True)
         if current.current_stage != index or current.stage_state != "planning":
             return
+        if not blocked and run_repo.planning_owner(conn, org_id, run_id) != ctx.owner:
+            return  # our lease lapsed and another worker re-planned the stage: its plan stands
         progress = dict(current.progress)
         stages = [dict(s) for s in current.stages]
         stages[index].update(info)

@@ -43,7 +43,8 @@ class Services:
             self.redis.close()
 
 
-def _gate_factory(settings: Settings, redis: Any) -> Any:
+def gate_factory(settings: Settings, redis: Any) -> Any:
+    """One token bucket and in-flight cap per connection, shared by every connector this process builds."""
     try:
         from syncbridge.ratelimit import make_gate
     except ImportError:  # pragma: no cover - the rate limiter ships with the package
@@ -72,7 +73,7 @@ def build_services(
         import redis
 
         redis_client = redis.Redis.from_url(settings.redis_url)
-    factory = connector_for or make_connector_factory(engine, settings, gate_for=_gate_factory(settings, redis_client))
+    factory = connector_for or make_connector_factory(engine, settings, gate_for=gate_factory(settings, redis_client))
     preview = PreviewService(engine, connector_for=factory, ttl_s=settings.preview_ttl_s, redis=redis_client)
     orchestration = OrchestrationService(engine, settings, preview=preview)
     conflicts = ConflictService(engine, connector_for=factory)

@@ -131,6 +131,7 @@ def run_view(run: run_repo.RunRow, counts: dict[str, dict[str, Any]], current: i
             "maxRetries": run.settings.get("max_retries"),
             "dryRun": bool(run.settings.get("dry_run")),
             "selective": run.settings.get("selective"),
+            "onlyIds": run.settings.get("only_ids"),
         },
         "progress": {
             **totals,

@@ -222,8 +222,11 @@ class WebhookService:
             stmt = insert_for(conn, webhook_delivery).values(
                 org_id=org_id, connection_id=connection_id, delivery_id=delivery_id, received_at=now_utc()
             )
-            result = conn.execute(stmt.on_conflict_do_nothing())
-            return bool(result.rowcount == 1)
+            # RETURNING, not rowcount: psycopg reports -1 for an INSERT ... ON CONFLICT DO NOTHING.
+            inserted = conn.execute(
+                stmt.on_conflict_do_nothing().returning(webhook_delivery.c.delivery_id)
+            ).first()
+            return inserted is not None
 
     def _release(self, org_id: str, connection_id: str, delivery_id: str) -> None:
         with transaction(self.engine) as conn:

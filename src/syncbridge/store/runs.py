@@ -204,3 +204,11 @@ def pending_runs(conn: sa.Connection, *, limit: int = 20) -> list[tuple[str, str
 def completing_runs(conn: sa.Connection, *, limit: int = 20) -> list[tuple[str, str]]:
     query = sa.select(R.org_id, R.id).where(R.status == RunStatus.COMPLETING.value).limit(limit)
     return [(r.org_id, r.id) for r in conn.execute(query)]
+
+
+def planning_owner(conn: sa.Connection, org_id: str, run_id: str) -> str | None:
+    """Who holds the planning lease of the run's current stage (None when nobody does)."""
+    value = conn.execute(
+        sa.select(R.lease_owner).where(R.org_id == org_id, R.id == run_id, R.stage_state == "planning")
+    ).scalar_one_or_none()
+    return None if value is None else str(value)
