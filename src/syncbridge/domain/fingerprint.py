@@ -8,7 +8,6 @@ SKU). Any real change to a comparable field changes the fingerprint.
 from __future__ import annotations
 
 import dataclasses
-import re
 import unicodedata
 from collections.abc import Mapping
 from datetime import datetime
@@ -21,13 +20,14 @@ import xxhash
 
 from syncbridge.domain.records import Record, utc
 
-_SPACES = re.compile(r"\s+")
-
 Canonical = None | bool | str | list["Canonical"] | dict[str, "Canonical"]
 
 
 def normalize_text(value: str) -> str:
-    return _SPACES.sub(" ", unicodedata.normalize("NFC", value)).strip()
+    # str.split() without arguments splits on runs of any (unicode) whitespace and drops the ends.
+    if value.isascii():
+        return " ".join(value.split())
+    return " ".join(unicodedata.normalize("NFC", value).split())
 
 
 def normalize_decimal(value: Decimal) -> str:
@@ -39,6 +39,8 @@ def normalize_decimal(value: Decimal) -> str:
 
 def canonical(value: Any) -> Canonical:
     """A JSON-ready, normalized form of a comparable value."""
+    if type(value) is str:  # the common case first
+        return normalize_text(value)
     if value is None or isinstance(value, bool):
         return value
     if isinstance(value, Enum):
