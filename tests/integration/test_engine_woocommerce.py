@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -135,9 +136,13 @@ def test_pause_resume_cancel(env: Engine_, data: SeedData) -> None:
     env.connect_woocommerce(org, server.url, sim.consumer_key, sim.consumer_secret)
     try:
         env.start_workers(1)
-        view = env.orchestration.start(org, systems=["woocommerce"], entities=ALL_ENTITIES, direction="to-hub",
-                                       settings=__import__("syncbridge.services.orchestration").services
-                                       .orchestration.RunSettings(batch_size=5))
+        view = env.orchestration.start(
+            org,
+            systems=["woocommerce"],
+            entities=ALL_ENTITIES,
+            direction="to-hub",
+            settings=__import__("syncbridge.services.orchestration").services.orchestration.RunSettings(batch_size=5),
+        )
         run_id = view["runId"]
         deadline = time.monotonic() + 30
         while env.orchestration.status(org, run_id)["progress"]["processed"] == 0:
@@ -162,3 +167,56 @@ def test_pause_resume_cancel(env: Engine_, data: SeedData) -> None:
         assert cancelled["status"] == "cancelled"
     finally:
         server.stop()
+
+
+class _CorruptOneOrder:
+    """Wraps the shop: its order listings carry one order with an impossible creation date (a plugin bug)."""
+
+    def __init__(self, app: object, number: str) -> None:
+        self.app = app
+        self.number = number
+
+    async def __call__(self, scope: dict[str, object], receive: object, send: object) -> None:
+        if scope.get("type") != "http" or not str(scope.get("path", "")).endswith("/orders"):
+            await self.app(scope, receive, send)  # type: ignore[operator]
+            return
+        parts: list[object] = []
+
+        async def capture(message: dict[str, object]) -> None:
+            parts.append(message)
+
+        await self.app(scope, receive, capture)  # type: ignore[operator]
+        start = next(p for p in parts if p["type"] == "http.response.start")  # type: ignore[index]
+        body = b"".join(p.get("body", b"") for p in parts if p["type"] == "http.response.body")  # type: ignore[index,union-attr]
+        items = json.loads(body)
+        if isinstance(items, list):
+            for item in items:
+                if str(item.get("number")) == self.number:
+                    item["date_created_gmt"] = "2026-13-45T99:99:99"
+            body = json.dumps(items).encode()
+        headers = [(k, v) for k, v in start["headers"] if k.lower() != b"content-length"]  # type: ignore[index]
+        await send({**start, "headers": [*headers, (b"content-length", str(len(body)).encode())]})  # type: ignore[operator,dict-item]
+        await send({"type": "http.response.body", "body": body})  # type: ignore[operator]
+
+
+def test_a_malformed_record_is_a_conflict_not_a_crash_nor_a_deletion(env: Engine_, data: SeedData) -> None:
+    env.start_workers(2)
+    org, sim, server = _pull(env, data)
+    server.stop()
+    bad = data.orders[3].number
+    env.drop_connection(org, "woocommerce")
+    corrupt = SimServer(_CorruptOneOrder(sim.app, bad)).start()
+    env.connect_woocommerce(org, corrupt.url, sim.consumer_key, sim.consumer_secret)
+    try:
+        for _ in range(2):
+            view = env.run(org, systems=["woocommerce"], entities=["orders"], direction="to-hub")
+            assert view["status"] == "completed", view
+        rows = [c for c in _conflicts(env, org) if c.entity == "orders"]
+        assert len(rows) == 1  # recorded once, not once per run
+        assert rows[0].conflict_type.value == "validation_error"
+        assert rows[0].error_code == "malformed_payload"
+        assert "cannot be read" in (rows[0].error_message or "")
+        # the record is still in the hub (not taken for deleted), and the others are untouched
+        assert env.hub_count(org, "orders") == len(data.orders)
+    finally:
+        corrupt.stop()

@@ -7,13 +7,14 @@ records by natural key, and applies a batch of operations, returning one result 
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import functools
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Protocol, runtime_checkable
+from typing import ParamSpec, Protocol, TypeVar, runtime_checkable
 
 from syncbridge.domain.records import EntityType, Record, System
-from syncbridge.errors import SyncError
+from syncbridge.errors import SyncError, ValidationError
 
 
 class OpKind(StrEnum):
@@ -23,11 +24,46 @@ class OpKind(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class Rejected:
+    """A record the system listed but whose payload could not be read (missing fields, wrong types, bad dates).
+
+    It is neither dropped nor allowed to fail the whole listing: the engine records it as a ValidationError
+    conflict, and does not mistake its absence from ``records`` for a deletion."""
+
+    external_id: str
+    error: SyncError
+
+
+@dataclass(frozen=True, slots=True)
 class Page:
     """One page of a change listing. ``cursor`` is where to resume after this page (opaque to the engine)."""
 
     records: tuple[Record, ...]
     cursor: str | None
+    rejected: tuple[Rejected, ...] = ()
+
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+# What a mapping of a malformed payload raises on its own; none of it may escape an adapter.
+MAPPING_FAILURES = (KeyError, TypeError, ValueError, ArithmeticError, AttributeError, IndexError)
+
+
+def payload_errors_as_validation(fn: Callable[P, T]) -> Callable[P, T]:
+    """Turn a mapping's failure on a malformed external payload into one ``ValidationError`` naming it."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
+        try:
+            return fn(*args, **kwargs)
+        except MAPPING_FAILURES as exc:
+            raise ValidationError(
+                f"malformed payload ({fn.__name__}): {type(exc).__name__}: {str(exc)[:200]}",
+                code="malformed_payload",
+            ) from exc
+
+    return wrapper
 
 
 @dataclass(frozen=True, slots=True)

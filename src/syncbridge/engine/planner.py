@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from syncbridge.connectors.base import Connector, OpKind
+from syncbridge.connectors.base import Connector, OpKind, Rejected
 from syncbridge.domain.codec import to_dict
 from syncbridge.domain.conflicts import ConflictType, FieldPolicies, settle_mismatch
 from syncbridge.domain.delta import Change, ChangeKind, LinkItem, SideItem, diff_sides, field_diff
@@ -79,30 +79,36 @@ class PlanContext:
     extend_lease: Callable[[], bool] = lambda: True  # False: the lease was lost, another worker plans it now
 
 
+_PageData = tuple[Sequence[Record], str | None, Sequence[Rejected]]
+
+
 class _RecordTap:
-    """Passes records through as side items and remembers the current page's records by id."""
+    """Passes records through as side items, remembers the current page's records by id, and collects the
+    records the system listed but that could not be read (they are conflicts, not deletions)."""
 
     def __init__(self) -> None:
         self.current: dict[str, Record] = {}
         self.cursor: str | None = None
+        self.rejected: list[Rejected] = []
+        self.rejected_ids: set[str] = set()
 
-    def items(self, pages: Iterable[tuple[Sequence[Record], str | None]]) -> Iterator[SideItem]:
-        for records, cursor in pages:
+    def items(self, pages: Iterable[_PageData]) -> Iterator[SideItem]:
+        for records, cursor, rejected in pages:
             self.current = {str(r.external_id if r.external_id is not None else r.hub_id): r for r in records}
+            self.rejected.extend(rejected)
+            self.rejected_ids.update(r.external_id for r in rejected)
             if cursor:
                 self.cursor = cursor
             yield from side_items(records)
 
 
-def _pages(
-    connector: Connector, entity: EntityType, only_ids: Sequence[str] | None
-) -> Iterator[tuple[Sequence[Record], str | None]]:
+def _pages(connector: Connector, entity: EntityType, only_ids: Sequence[str] | None) -> Iterator[_PageData]:
     if only_ids is not None:
         for start in range(0, len(only_ids), 100):
-            yield connector.fetch(entity, list(only_ids[start : start + 100])), None
+            yield connector.fetch(entity, list(only_ids[start : start + 100])), None, ()
         return
     for page in connector.iter_changes(entity, since=None):
-        yield page.records, page.cursor
+        yield page.records, page.cursor, page.rejected
 
 
 def _hub_side(conn: sa.Connection, org_id: str, entity: EntityType) -> Iterator[SideItem]:
@@ -142,7 +148,7 @@ def plan_stage(ctx: PlanContext, connector: Connector) -> StagePlan:
         hub_items = []
         with transaction(ctx.engine) as conn:
             hub_items = list(_hub_side(conn, ctx.org_id, entity))
-        target = side_items(r for records, _ in _pages(connector, entity, None) for r in records)
+        target = side_items(r for records, _, _ in _pages(connector, entity, None) for r in records)
         changes = diff_sides(hub_items, target, link_items, source_is_hub=True, complete=True)
     del link_items
 
@@ -179,6 +185,8 @@ def plan_stage(ctx: PlanContext, connector: Connector) -> StagePlan:
             notes.clear()
 
     for change in changes:
+        if change.kind is ChangeKind.DELETED and (change.source_id or "") in tap.rejected_ids:
+            continue  # listed but unreadable: it is there, so it was not deleted
         if change.natural_key and change.natural_key in held:
             result.held_back["open_conflict"] = result.held_back.get("open_conflict", 0) + 1
             continue
@@ -187,8 +195,43 @@ def plan_stage(ctx: PlanContext, connector: Connector) -> StagePlan:
         if len(pending) >= ctx.batch_size:
             flush()
     flush()
+    _reject_conflicts(ctx, tap.rejected, held, result)
     result.source_cursor = tap.cursor
     return result
+
+
+def _reject_conflicts(ctx: PlanContext, rejected: Sequence[Rejected], held: set[str], result: StagePlan) -> None:
+    """Each record the system listed but whose payload could not be read is a ValidationError conflict (once)."""
+    stage = ctx.stage
+    notes = []
+    for reject in rejected:
+        key = f"{stage.system.value}#{reject.external_id}"
+        if key in held:
+            continue
+        notes.append(
+            ConflictNote(
+                run_id=ctx.run_id,
+                batch_id=f"plan:{ctx.stage_index}",
+                entity=stage.entity,
+                conflict_type=ConflictType.VALIDATION_ERROR,
+                natural_key=key,
+                hub_id=None,
+                source_system=stage.system,
+                target_system=System.HUB,
+                external_ids={stage.system.value: reject.external_id},
+                source_version=None,
+                target_version=None,
+                diff={},
+                error_code=reject.error.code,
+                error_message=f"{stage.system.value} {stage.entity.value} #{reject.external_id} cannot be read: "
+                f"{reject.error.message}",
+                operation=None,
+            )
+        )
+    if notes:
+        with transaction(ctx.engine) as conn:
+            record_conflicts(conn, ctx.org_id, notes)
+        result.conflicts += len(notes)
 
 
 def _resolve(

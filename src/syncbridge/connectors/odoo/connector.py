@@ -104,7 +104,8 @@ class OdooConnector:
             fresh = [r for r in rows if r["id"] not in seen]
             seen.update(r["id"] for r in fresh)
             cursor = max(cursor, str(rows[-1]["write_date"]))
-            yield Page(records=tuple(readers.to_records(self.backend, entity, fresh)), cursor=cursor)
+            records, rejected = readers.to_records_or_rejects(self.backend, entity, fresh)
+            yield Page(records=tuple(records), cursor=cursor, rejected=tuple(rejected))
         if start is None:
             return
         # Changes Odoo keeps on other rows (a delivery address, a variant's SKU or price, an order line) do not
@@ -122,7 +123,8 @@ class OdooConnector:
                 )
                 seen.update(r["id"] for r in found)
                 cursor = max([cursor, *(str(r["write_date"]) for r in found)])
-                yield Page(records=tuple(readers.to_records(self.backend, entity, found)), cursor=cursor)
+                records, rejected = readers.to_records_or_rejects(self.backend, entity, found)
+                yield Page(records=tuple(records), cursor=cursor, rejected=tuple(rejected))
 
     def _walk(self, model: str, domain: list[Any], fields: list[str], page_size: int) -> Iterator[list[dict[str, Any]]]:
         """Pages of ``model`` rows in ``(write_date, id)`` order, by keyset (a write during the walk cannot shift

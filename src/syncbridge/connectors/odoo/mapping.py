@@ -28,6 +28,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
+from syncbridge.connectors.base import payload_errors_as_validation
 from syncbridge.domain.records import (
     Address,
     Customer,
@@ -101,6 +102,7 @@ def address_of(
     )
 
 
+@payload_errors_as_validation
 def customer_from_partner(
     row: Mapping[str, Any],
     delivery: Mapping[str, Any] | None,
@@ -211,6 +213,7 @@ def parse_variant_name(name: str) -> list[tuple[str, str]]:
     return out
 
 
+@payload_errors_as_validation
 def product_from_template(
     row: Mapping[str, Any],
     variants: Sequence[Mapping[str, Any]],
@@ -266,6 +269,7 @@ def template_vals(product: Product, version: int) -> Vals:
 
 
 # -- stock ---------------------------------------------------------------------------------------------------
+@payload_errors_as_validation
 def stock_from_quant(row: Mapping[str, Any], sku: str, location: str = "default") -> StockLevel:
     return StockLevel(
         sku=sku,
@@ -287,6 +291,7 @@ def order_status(state: str, locked: bool) -> OrderStatus:
     return OrderStatus.PENDING
 
 
+@payload_errors_as_validation
 def order_from_sale(
     row: Mapping[str, Any], lines: Sequence[Mapping[str, Any]], *, email: str, skus: Mapping[int, str]
 ) -> Order:
@@ -347,6 +352,7 @@ def payment_state(state: str, payment_type: str, version: int) -> PaymentState:
     return PaymentState.PENDING
 
 
+@payload_errors_as_validation
 def payment_from_odoo(row: Mapping[str, Any], *, version: int) -> Payment:
     reference = text(row.get(memo_field(version)))
     state = payment_state(str(row.get("state")), str(row.get("payment_type")), version)

@@ -7,9 +7,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from syncbridge.connectors.base import Rejected
 from syncbridge.connectors.odoo import mapping
 from syncbridge.connectors.odoo.backend import NO_ACTIVE_TEST, OdooBackend
 from syncbridge.domain.records import EntityType, Record
+from syncbridge.errors import ValidationError
 
 Row = dict[str, Any]
 
@@ -169,3 +171,20 @@ def _orders(backend: OdooBackend, rows: Sequence[Row]) -> list[Record]:
         )
         for r in rows
     ]
+
+
+def to_records_or_rejects(
+    backend: OdooBackend, entity: EntityType, rows: Sequence[Row]
+) -> tuple[list[Record], list[Rejected]]:
+    """``to_records``; when a page cannot be read whole, row by row, so only the malformed rows are rejected."""
+    try:
+        return to_records(backend, entity, rows), []
+    except ValidationError:
+        good: list[Record] = []
+        bad: list[Rejected] = []
+        for row in rows:
+            try:
+                good.extend(to_records(backend, entity, [row]))
+            except ValidationError as exc:
+                bad.append(Rejected(str(row.get("id")), exc))
+        return good, bad

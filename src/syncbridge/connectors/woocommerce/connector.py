@@ -21,7 +21,7 @@ from typing import Any
 
 import httpx
 
-from syncbridge.connectors.base import NullGate, Operation, OpResult, Page, RequestGate
+from syncbridge.connectors.base import NullGate, Operation, OpResult, Page, Rejected, RequestGate
 from syncbridge.connectors.woocommerce import lookups, writes
 from syncbridge.connectors.woocommerce import mapping as m
 from syncbridge.connectors.woocommerce.batching import item_error
@@ -31,6 +31,7 @@ from syncbridge.domain.records import (
     Record,
     System,
 )
+from syncbridge.errors import ValidationError
 
 BATCH = 100
 
@@ -116,7 +117,8 @@ class WooCommerceConnector:
         cursor = since
         if entity is EntityType.CUSTOMERS:
             for items in self.client.pages("/customers", [("orderby", "id"), ("order", "asc")], per_page=page_size):
-                yield Page(tuple(m.customer_from_wc(i) for i in items), None)
+                records, rejected = self._records(entity, items)
+                yield Page(tuple(records), None, tuple(rejected))
             return
         path = "/orders" if entity in (EntityType.ORDERS, EntityType.PAYMENTS) else "/products"
         for items in self._raw(path, since, page_size):
@@ -124,11 +126,25 @@ class WooCommerceConnector:
                 stamp = item.get("date_modified_gmt")
                 if stamp and (cursor is None or stamp > cursor):
                     cursor = stamp
-            yield Page(tuple(self._records(entity, items)), cursor)
+            records, rejected = self._records(entity, items)
+            yield Page(tuple(records), cursor, tuple(rejected))
 
-    def _records(self, entity: EntityType, items: list[dict[str, Any]]) -> list[Record]:
+    def _records(self, entity: EntityType, items: list[dict[str, Any]]) -> tuple[list[Record], list[Rejected]]:
+        """The items as records; an item whose payload cannot be read is rejected alone, not the page."""
         out: list[Record] = []
+        rejected: list[Rejected] = []
         for item in items:
+            try:
+                out.extend(self._item_records(entity, item))
+            except ValidationError as exc:
+                rejected.append(Rejected(str(item.get("id") if isinstance(item, dict) else item), exc))
+        return out, rejected
+
+    def _item_records(self, entity: EntityType, item: dict[str, Any]) -> list[Record]:
+        out: list[Record] = []
+        if entity is EntityType.CUSTOMERS:
+            out.append(m.customer_from_wc(item))
+        else:
             if entity is EntityType.PRODUCTS:
                 out.append(m.product_from_wc(item, self._variations(item)))
             elif entity is EntityType.INVENTORY:
@@ -159,10 +175,7 @@ class WooCommerceConnector:
                 params = [("include", chunk)] + ([("status", status)] if entity is not EntityType.CUSTOMERS else [])
                 for page in self.client.pages(path, params):
                     items.extend(page)
-        if entity is EntityType.CUSTOMERS:
-            records: list[Record] = [m.customer_from_wc(i) for i in items]
-        else:
-            records = self._records(entity, items)
+        records, _rejected = self._records(entity, items)  # a malformed record is left out, as a missing one is
         keep = set(wanted)
         return [r for r in records if r.external_id in keep]
 

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from syncbridge.connectors.base import payload_errors_as_validation
 from syncbridge.domain.records import (
     Address,
     Customer,
@@ -115,6 +116,7 @@ def split_name(name: str) -> tuple[str, str]:
     return (first, last) if first else (last, "")
 
 
+@payload_errors_as_validation
 def customer_from_wc(d: Json) -> Customer:
     name = " ".join(p for p in (str(d.get("first_name") or ""), str(d.get("last_name") or "")) if p)
     return Customer(
@@ -156,6 +158,7 @@ def variant_attributes(name: str) -> list[Json]:
     return pairs
 
 
+@payload_errors_as_validation
 def variant_from_wc(d: Json) -> Variant:
     return Variant(
         sku=str(d.get("sku") or ""),
@@ -168,6 +171,7 @@ def variant_from_wc(d: Json) -> Variant:
     )
 
 
+@payload_errors_as_validation
 def product_from_wc(d: Json, variations: list[Json] | None = None) -> Product:
     variants = tuple(sorted((variant_from_wc(v) for v in variations or []), key=lambda v: v.sku))
     return Product(
@@ -218,6 +222,7 @@ def variation_to_wc(v: Variant) -> Json:
 
 
 # -- stock ---------------------------------------------------------------------------------------
+@payload_errors_as_validation
 def stock_from_wc(d: Json, parent_id: int | None = None) -> StockLevel | None:
     if not d.get("manage_stock") or d.get("type") == "variable" or not d.get("sku"):
         return None
@@ -240,6 +245,7 @@ def order_number(d: Json) -> str:
     return str(d.get("number") or d.get("id"))
 
 
+@payload_errors_as_validation
 def order_from_wc(d: Json) -> Order:
     lines = tuple(
         OrderLine(
@@ -303,6 +309,7 @@ def order_to_wc(o: Order, items: dict[str, tuple[int, int]], customer_id: int | 
 
 
 # -- payments ------------------------------------------------------------------------------------
+@payload_errors_as_validation
 def payments_from_wc(d: Json, refunds: list[Json]) -> list[Payment]:
     number = order_number(d)
     out: list[Payment] = []
