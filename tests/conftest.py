@@ -22,9 +22,11 @@ _USED = {"postgresql": 0, "redis": 0}
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     """Say in the log how many tests really used PostgreSQL and Redis (CI must show they ran, not skipped)."""
+    passed = terminalreporter.stats.get("passed", [])
+    on_pg = sum(1 for r in passed if "postgresql" in r.nodeid)
     terminalreporter.write_line(
-        f"real services: {_USED['postgresql']} tests ran on a fresh PostgreSQL schema, "
-        f"{_USED['redis']} on Redis"
+        f"real services: {on_pg} tests passed on PostgreSQL ({_USED['postgresql']} fresh schemas made), "
+        f"{_USED['redis']} tests used Redis"
     )
 
 
