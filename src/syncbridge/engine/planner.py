@@ -161,9 +161,9 @@ def plan_stage(ctx: PlanContext, connector: Connector) -> StagePlan:
             raise PlanningLost(f"planning of stage {ctx.stage_index} of run {ctx.run_id} was taken over")
         ops = _resolve(ctx, pending, notes, result)
         pending.clear()
-        for start in range(0, len(ops), ctx.batch_size):
-            chunk = ops[start : start + ctx.batch_size]
-            with transaction(ctx.engine) as conn:
+        with transaction(ctx.engine) as conn:
+            for start in range(0, len(ops), ctx.batch_size):
+                chunk = ops[start : start + ctx.batch_size]
                 batch_repo.insert_batch(
                     conn,
                     ctx.org_id,
@@ -175,9 +175,9 @@ def plan_stage(ctx: PlanContext, connector: Connector) -> StagePlan:
                     target_system=stage.target.value,
                     operations=[op.to_json() for op in chunk],
                 )
-            seq += 1
-            result.batches += 1
-            result.operations += len(chunk)
+                seq += 1
+                result.batches += 1
+                result.operations += len(chunk)
         if notes:
             with transaction(ctx.engine) as conn:
                 record_conflicts(conn, ctx.org_id, notes)
@@ -192,7 +192,7 @@ def plan_stage(ctx: PlanContext, connector: Connector) -> StagePlan:
             continue
         record = tap.current.get(change.source_id or "") if stage.way == "in" else None
         pending.append((change, record))
-        if len(pending) >= ctx.batch_size:
+        if len(pending) >= ctx.batch_size * 10:
             flush()
     flush()
     _reject_conflicts(ctx, tap.rejected, held, result)

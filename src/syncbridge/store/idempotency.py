@@ -63,7 +63,8 @@ def claim_effects(
         for c in claims
     ]
     dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    conn.execute(dialect.insert(sync_idempotency_log).values(rows).on_conflict_do_nothing(index_elements=["key"]))
+    # One compiled statement, executed for many rows (a multi-VALUES statement is compiled anew every time).
+    conn.execute(dialect.insert(sync_idempotency_log).on_conflict_do_nothing(index_elements=["key"]), rows)
     keys = [c.key for c in claims]
     conn.execute(
         sa.update(sync_idempotency_log)

@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 import orjson
 
-from syncbridge.connectors.base import NullGate, RequestGate
+from syncbridge.connectors.base import NullGate, RequestGate, tls_verify
 from syncbridge.connectors.odoo import errors
 from syncbridge.errors import AuthError, ConfigError, SyncError, TransientError
 
@@ -68,7 +68,7 @@ class OdooClient:
         self.protocol = protocol
         self.gate: RequestGate = gate or NullGate()
         self._own_client = client is None
-        self.http = client or httpx.Client(base_url=base_url.rstrip("/"), timeout=timeout, verify=verify)
+        self.http = client or httpx.Client(base_url=base_url.rstrip("/"), timeout=timeout, verify=tls_verify(verify))
         self.sleep = sleep
         self._ids = itertools.count(1)
         self._uid: int | None = None

@@ -22,7 +22,7 @@ from urllib.parse import quote, urlsplit
 
 import httpx
 
-from syncbridge.connectors.base import NullGate, RequestGate
+from syncbridge.connectors.base import NullGate, RequestGate, tls_verify
 from syncbridge.errors import (
     AuthError,
     DuplicateKeyError,
@@ -148,7 +148,7 @@ class WooClient:
         self._own = client is None
         self.http = client or httpx.Client(
             timeout=timeout,
-            verify=verify,
+            verify=tls_verify(verify),
             limits=httpx.Limits(max_keepalive_connections=8, max_connections=16),
         )
         self.requests = 0
