@@ -166,7 +166,8 @@ def _precheck_hub_duplicates(
     existing = hub_records.find_by_natural_keys(conn, org_id, entity, [op.natural_key for op in creates])
     keep: list[PlannedOp] = []
     refused: list[ItemOutcome] = []
-    seen: set[str] = set()
+    # A create whose natural key an update of the same batch also writes would land on the same hub record.
+    seen: set[str] = {op.natural_key for op in ops if op.kind is OpKind.UPDATE and op.record is not None}
     linked_cache: dict[tuple[str, str], Any] = {}
     for op in ops:
         if op not in creates:
