@@ -27,6 +27,7 @@ from syncbridge.engine.stages import Stage
 from syncbridge.store import batches as batch_repo
 from syncbridge.store import conflicts as conflict_repo
 from syncbridge.store import hub_records, links
+from syncbridge.store import runs as run_repo
 from syncbridge.store.session import transaction
 
 
@@ -76,6 +77,7 @@ class PlanContext:
     policies: FieldPolicies
     only_ids: Sequence[str] | None = None  # plan just these source records (an incremental, webhook-led run)
     push_only: bool = False  # a hub -> systems run: no "in" stage settled the conflicts it meets
+    owner: str | None = None  # the planning lease holder; batches are written only while it holds the lease
     extend_lease: Callable[[], bool] = lambda: True  # False: the lease was lost, another worker plans it now
 
 
@@ -162,6 +164,9 @@ def plan_stage(ctx: PlanContext, connector: Connector) -> StagePlan:
         ops = _resolve(ctx, pending, notes, result)
         pending.clear()
         with transaction(ctx.engine) as conn:
+            if ctx.owner is not None and not run_repo.hold_planning(conn, ctx.org_id, ctx.run_id, owner=ctx.owner):
+                raise PlanningLost(f"planning of stage {ctx.stage_index} of run {ctx.run_id} was taken over")
+            seq = batch_repo.next_seq(conn, ctx.org_id, ctx.run_id)
             for start in range(0, len(ops), ctx.batch_size):
                 chunk = ops[start : start + ctx.batch_size]
                 batch_repo.insert_batch(

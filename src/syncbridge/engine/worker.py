@@ -39,7 +39,7 @@ from syncbridge.engine.executor import (
 )
 from syncbridge.engine.planner import PlanContext, PlanningLost, plan_stage
 from syncbridge.engine.stages import Stage
-from syncbridge.errors import AuthError, PermissionDeniedError, SyncError
+from syncbridge.errors import AuthError, DuplicateKeyError, PermissionDeniedError, SyncError
 from syncbridge.store import activity, cursors
 from syncbridge.store import batches as batch_repo
 from syncbridge.store import conflicts as conflict_repo
@@ -211,6 +211,7 @@ def _plan_claimed(ctx: EngineContext, run: run_repo.RunRow) -> None:
             policies=overrides,
             only_ids=only,
             push_only=run.direction == "from-hub",
+            owner=ctx.owner,
             extend_lease=extend,
         )
         connector = ctx.connector_for(org_id, stage.system)
@@ -222,6 +223,9 @@ def _plan_claimed(ctx: EngineContext, run: run_repo.RunRow) -> None:
             return
         except (AuthError, PermissionDeniedError) as exc:
             _plan_auth_failure(ctx, run, stage, exc)
+            return
+        except DuplicateKeyError:
+            log.warning("planning of run %s stage %s raced another planner; it will be planned again", run_id, index)
             return
         except SyncError as exc:
             _plan_failure(ctx, run, index, exc)

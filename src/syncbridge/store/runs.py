@@ -212,3 +212,12 @@ def planning_owner(conn: sa.Connection, org_id: str, run_id: str) -> str | None:
         sa.select(R.lease_owner).where(R.org_id == org_id, R.id == run_id, R.stage_state == "planning")
     ).scalar_one_or_none()
     return None if value is None else str(value)
+
+
+def hold_planning(conn: sa.Connection, org_id: str, run_id: str, *, owner: str) -> bool:
+    """In the caller's transaction: lock the run row and say whether ``owner`` still holds the planning lease.
+    A takeover (``claim_planning``) waits on that lock, so batches written under it belong to the lease holder."""
+    query = sa.select(R.lease_owner).where(R.org_id == org_id, R.id == run_id, R.stage_state == "planning")
+    if conn.dialect.name == "postgresql":
+        query = query.with_for_update()
+    return conn.execute(query).scalar_one_or_none() == owner
