@@ -96,10 +96,10 @@ def batched(products: list[Product], rps: float, database_url: str, tmp: Path) -
                 hub_records.upsert_many(conn, org, products[start : start + 5000])
         seed_s = time.perf_counter() - seeded
         from syncbridge.connectors.factory import make_connector_factory
-
         from syncbridge.services.container import gate_factory
 
-        factory = make_connector_factory(engine, settings, gate_for=gate_factory(settings, None))  # paced as in production
+        # Paced by the same gates as in production.
+        factory = make_connector_factory(engine, settings, gate_for=gate_factory(settings, None))
         context = EngineContext(engine=engine, settings=settings, connector_for=factory)
         stop = threading.Event()
         threads = [
