@@ -11,7 +11,7 @@ from syncbridge.config import Settings
 from syncbridge.connectors.base import RequestGate
 from syncbridge.connectors.factory import ConnectorFactory, make_connector_factory
 from syncbridge.domain.records import System
-from syncbridge.engine.worker import EngineContext
+from syncbridge.engine.context import EngineContext
 from syncbridge.services.orchestration import OrchestrationService
 from syncbridge.store.bootstrap import open_store
 
