@@ -32,8 +32,8 @@ from syncbridge.services.orchestration import OrchestrationService, RunSettings
 from syncbridge.sim.faults import FaultConfig
 from syncbridge.sim.server import SimServer
 from syncbridge.sim.woocommerce import WooCommerceSim
+from syncbridge.store import activity, hub_records, orgs
 from syncbridge.store import connections as connection_repo
-from syncbridge.store import hub_records, orgs
 from syncbridge.store.bootstrap import open_store
 from syncbridge.store.crypto import cipher_from_settings
 from syncbridge.store.session import transaction
@@ -123,6 +123,9 @@ def batched(products: list[Product], rps: float, database_url: str, tmp: Path) -
             t.join(timeout=60)
         elapsed = _run_seconds(view) or wall
         requests = sim.faults.requests
+        with transaction(engine) as conn:
+            plans = activity.list_activity(conn, org, run_id=view["runId"], kind="plan")
+        plan_s = sum((a.duration_ms or 0) for a in plans) / 1000
         return {
             "status": view["status"],
             "items": len(products),
@@ -132,6 +135,7 @@ def batched(products: list[Product], rps: float, database_url: str, tmp: Path) -
             "requests": requests,
             "refused_429": sim.faults.counts.get("rate_limit", 0),
             "seed_s": seed_s,
+            "plan_s": plan_s,
             "conflicts": view["progress"]["conflicts"],
         }
     finally:
@@ -206,7 +210,9 @@ def main(argv: list[str] | None = None) -> int:
         )
     out.write(
         f"run status={run['status']} conflicts={run['conflicts']} products in shop={run['in_shop']} "
-        f"429 refusals={run['refused_429']} (hub seeding, untimed: {run['seed_s']:.1f} s)\n"
+        f"429 refusals={run['refused_429']} planning={run['plan_s']:.1f} s (in the run's time) "
+        f"floor={run['requests'] / (args.rps * CLIENT_SHARE):.1f} s (requests / paced rate) "
+        f"(hub seeding, untimed: {run['seed_s']:.1f} s)\n"
     )
     return 0
 

@@ -93,9 +93,7 @@ def test_org_and_connection_commands_on_sqlite(cli: CliRunner, tmp_path: Path) -
 
 
 @pytest.mark.pg
-def test_org_and_connection_commands_on_postgres(
-    cli: CliRunner, pg_url: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_org_and_connection_commands_on_postgres(cli: CliRunner, pg_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SYNCBRIDGE_DATABASE_URL", pg_url)
     _walk_setup(cli)
 
@@ -104,8 +102,8 @@ def test_db_commands(cli: CliRunner) -> None:
     assert orjson.loads(_run(cli, "db", "current", "--json"))["current"] is None
     _run(cli, "db", "upgrade")
     assert orjson.loads(_run(cli, "db", "current", "--json")) == {
-        "current": "0001",
-        "head": "0001",
+        "current": "0002",
+        "head": "0002",
         "up_to_date": True,
     }
     _run(cli, "db", "downgrade")

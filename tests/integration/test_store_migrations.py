@@ -26,7 +26,7 @@ def test_upgrade_from_empty_matches_tables_then_downgrade_to_empty(db_url: str) 
 
     migrate.upgrade(db_url)
 
-    assert migrate.current(db_url) == "0001"
+    assert migrate.current(db_url) == "0002"
     assert _tables(db_url) == set(metadata.tables) | {"alembic_version"}
     engine = make_engine(db_url)
     try:
@@ -46,9 +46,7 @@ def test_upgrade_from_empty_matches_tables_then_downgrade_to_empty(db_url: str) 
                     (cols, (od or "").upper()) for cols, od in want_fk
                 }, table.name
             if conn.dialect.name == "postgresql":
-                data_type = next(
-                    c["type"] for c in inspector.get_columns("hub_product") if c["name"] == "data"
-                )
+                data_type = next(c["type"] for c in inspector.get_columns("hub_product") if c["name"] == "data")
                 assert isinstance(data_type, JSONB)
     finally:
         engine.dispose()
@@ -75,7 +73,7 @@ def test_upgrade_is_idempotent_and_survives_data(db_url: str) -> None:
         engine.dispose()
 
 
-@pytest.mark.parametrize("revision", ["head", "0001"])
-def test_upgrade_to_named_revision(sqlite_url: str, revision: str) -> None:
+@pytest.mark.parametrize(("revision", "expected"), [("head", "0002"), ("0001", "0001"), ("0002", "0002")])
+def test_upgrade_to_named_revision(sqlite_url: str, revision: str, expected: str) -> None:
     migrate.upgrade(sqlite_url, revision)
-    assert migrate.current(sqlite_url) == "0001"
+    assert migrate.current(sqlite_url) == expected

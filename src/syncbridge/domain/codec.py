@@ -6,7 +6,7 @@ import dataclasses
 from datetime import datetime
 from decimal import Decimal
 from enum import Enum
-from typing import Any
+from typing import Any, Final
 
 from syncbridge.domain.records import (
     RECORD_TYPES,
@@ -26,8 +26,17 @@ from syncbridge.domain.records import (
     utc,
 )
 
+_SCALARS: Final = frozenset({str, int, float, bool, type(None)})
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}  # dataclass type -> its field names, learnt on first sight
+
 
 def _plain(value: Any) -> Any:
+    kind = type(value)
+    if kind in _SCALARS:  # exact types: a StrEnum is not a str here
+        return value
+    names = _FIELD_NAMES.get(kind)
+    if names is not None:
+        return {name: _plain(getattr(value, name)) for name in names}
     if isinstance(value, Decimal):
         return str(value)
     if isinstance(value, datetime):
@@ -35,7 +44,8 @@ def _plain(value: Any) -> Any:
     if isinstance(value, Enum):
         return value.value
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        _FIELD_NAMES[kind] = tuple(f.name for f in dataclasses.fields(value))
+        return _plain(value)
     if isinstance(value, tuple | list):
         return [_plain(v) for v in value]
     return value

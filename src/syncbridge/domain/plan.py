@@ -9,7 +9,7 @@ twice has the same key and is applied once.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
@@ -79,10 +79,16 @@ class PlannedOp:
     target_id: str | None = None  # the record's id in the target system (update / delete, or a matched create)
     source_fingerprint: str | None = None
     change: ChangeKind = ChangeKind.NEW
+    # fingerprint_of(record), computed once; not an init field, so dataclasses.replace never carries it over
+    _fingerprint: str | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def target_fingerprint(self) -> str | None:
-        return fingerprint_of(self.record) if self.record is not None else None
+        if self.record is None:
+            return None
+        if self._fingerprint is None:
+            object.__setattr__(self, "_fingerprint", fingerprint_of(self.record))
+        return self._fingerprint
 
     def operation(self) -> Operation:
         return Operation(
@@ -133,8 +139,11 @@ def plan_op(
     target_system: System,
     record: Record | None,
     hub_id: str | None,
+    fingerprint: str | None = None,
 ) -> PlannedOp:
-    """The operation a change asks for on the target side (a delta ``Change`` plus the source record)."""
+    """The operation a change asks for on the target side (a delta ``Change`` plus the source record).
+
+    ``fingerprint``, when the caller knows it, is ``fingerprint_of(record)`` (the hub stores it with each row)."""
     if change.kind is ChangeKind.DELETED:
         kind = OpKind.DELETE
     elif change.target_id is not None:
@@ -142,8 +151,10 @@ def plan_op(
     else:
         kind = OpKind.CREATE
     who = hub_id or f"nk:{change.natural_key}"
-    target_fp = fingerprint_of(record) if record is not None and kind is not OpKind.DELETE else None
-    return PlannedOp(
+    if record is not None and fingerprint is None and kind is not OpKind.DELETE:
+        fingerprint = fingerprint_of(record)
+    target_fp = fingerprint if kind is not OpKind.DELETE else None
+    op = PlannedOp(
         key=idempotency_key(org_id, target_system, entity, who, kind, target_fp),
         kind=kind,
         entity=entity,
@@ -157,3 +168,6 @@ def plan_op(
         source_fingerprint=change.source_fingerprint,
         change=change.kind,
     )
+    if record is not None and fingerprint is not None:
+        object.__setattr__(op, "_fingerprint", fingerprint)
+    return op

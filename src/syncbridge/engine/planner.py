@@ -294,6 +294,7 @@ def _inbound(
         )
     if record is None:
         return None  # a change the tap cannot back with a record (not expected): nothing to write
+    fingerprint = change.source_fingerprint  # side_items' fingerprint_of(record), while the record is the tap's
     both_changed = change.kind is ChangeKind.CONFLICT or (
         change.matched_by_natural_key and change.source_fingerprint != change.target_fingerprint
     )
@@ -331,6 +332,7 @@ def _inbound(
             return None
         result.settled += 1
         record = dataclasses.replace(merged, external_id=record.external_id)
+        fingerprint = None
         change = dataclasses.replace(change, kind=ChangeKind.UPDATED)
     return plan_op(
         ctx.org_id,
@@ -340,6 +342,7 @@ def _inbound(
         target_system=System.HUB,
         record=record,
         hub_id=change.target_id,
+        fingerprint=fingerprint,
     )
 
 
@@ -375,14 +378,17 @@ def _outbound(ctx: PlanContext, change: Change, hub: dict[str, Record], notes: l
         return None
     if change.kind is ChangeKind.DELETED and change.source_id is None:
         return None
+    if hub_record.external_id != change.target_id:
+        hub_record = dataclasses.replace(hub_record, external_id=change.target_id)
     op = plan_op(
         ctx.org_id,
         change,
         entity=stage.entity,
         source_system=System.HUB,
         target_system=stage.system,
-        record=dataclasses.replace(hub_record, external_id=change.target_id),
+        record=hub_record,
         hub_id=hub_record.hub_id,
+        fingerprint=change.source_fingerprint,  # the hub row's stored fingerprint_of(record); ids do not count
     )
     if op.kind is OpKind.DELETE and change.target_id is None:
         return None

@@ -66,8 +66,7 @@ def _neutral(record: Record) -> Record:
 
 
 def _record(entity: EntityType | str, row: sa.Row[*tuple[Any, ...]]) -> Record:
-    record = from_dict(entity, row.data)
-    return dataclasses.replace(record, hub_id=row.id)
+    return from_dict(entity, {**row.data, "hub_id": row.id})
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

@@ -38,15 +38,11 @@ def _id() -> sa.Column[str]:
 
 
 def _org() -> sa.Column[str]:
-    return sa.Column(
-        "org_id", sa.String(32), sa.ForeignKey("organization.id", ondelete="CASCADE"), nullable=False
-    )
+    return sa.Column("org_id", sa.String(32), sa.ForeignKey("organization.id", ondelete="CASCADE"), nullable=False)
 
 
 def _ts(name: str, *, nullable: bool = False) -> sa.Column[datetime]:
-    return sa.Column(
-        name, sa.DateTime(timezone=True), nullable=nullable, default=None if nullable else now_utc
-    )
+    return sa.Column(name, sa.DateTime(timezone=True), nullable=nullable, default=None if nullable else now_utc)
 
 
 organization = sa.Table(
@@ -103,6 +99,8 @@ def _hub_table(name: str, *key_columns: sa.Column[str]) -> sa.Table:
         _ts("updated_at"),
         sa.UniqueConstraint("org_id", *(c.name for c in key_columns), name=f"uq_{name}_natural_key"),
         sa.Index(f"ix_{name}_org_updated", "org_id", "updated_at"),
+        # "org_id = ? AND id IN (...)": without it SQLite (no statistics) walks the org's rows by org_id.
+        sa.Index(f"ix_{name}_org_id", "org_id", "id", unique=True),
     )
 
 
@@ -178,9 +176,7 @@ sync_batch = sa.Table(
     metadata,
     _id(),
     _org(),
-    sa.Column(
-        "run_id", sa.String(32), sa.ForeignKey("sync_orchestration.id", ondelete="CASCADE"), nullable=False
-    ),
+    sa.Column("run_id", sa.String(32), sa.ForeignKey("sync_orchestration.id", ondelete="CASCADE"), nullable=False),
     sa.Column("stage", sa.Integer, nullable=False),  # a run's stages go in order; batches of a stage in parallel
     sa.Column("seq", sa.Integer, nullable=False),  # order within the run
     sa.Column("entity", sa.String(20), nullable=False),
@@ -250,6 +246,7 @@ sync_idempotency_log = sa.Table(
     _ts("created_at"),
     _ts("updated_at"),
     sa.Index("ix_sync_idempotency_org_status", "org_id", "status"),
+    sa.Index("ix_sync_idempotency_org_key", "org_id", "key", unique=True),  # org-scoped lookups by key
 )
 
 sync_activity_log = sa.Table(
@@ -260,9 +257,7 @@ sync_activity_log = sa.Table(
     sa.Column("run_id", sa.String(32), nullable=True),
     sa.Column("entity", sa.String(20), nullable=True),
     sa.Column("system", sa.String(20), nullable=True),
-    sa.Column(
-        "kind", sa.String(40), nullable=False
-    ),  # preview | state | batch | retry | error | webhook | ...
+    sa.Column("kind", sa.String(40), nullable=False),  # preview | state | batch | retry | error | webhook | ...
     sa.Column("message", sa.Text, nullable=False, default=""),
     sa.Column("counts", Json, nullable=False, default=dict),
     sa.Column("duration_ms", sa.Integer, nullable=True),
@@ -277,9 +272,7 @@ sync_preview_cache = sa.Table(
     _org(),
     sa.Column("system", sa.String(20), nullable=False),
     sa.Column("entity", sa.String(20), nullable=False),
-    sa.Column(
-        "direction", sa.String(20), nullable=False
-    ),  # inbound (system -> hub) | outbound (hub -> system)
+    sa.Column("direction", sa.String(20), nullable=False),  # inbound (system -> hub) | outbound (hub -> system)
     sa.Column("payload", Json, nullable=False),
     _ts("computed_at"),
     _ts("expires_at"),
