@@ -21,6 +21,7 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 import httpx
+import orjson
 
 from syncbridge.connectors.base import NullGate, RequestGate, tls_verify
 from syncbridge.errors import (
@@ -173,7 +174,11 @@ class WooClient:
         retry_after: float | None = None
         try:
             self.requests += 1
-            response = self.http.request(method, url, params=tuple(query), json=body, headers=headers)
+            content = None
+            if body is not None:
+                content = orjson.dumps(body)
+                headers["content-type"] = "application/json"
+            response = self.http.request(method, url, params=tuple(query), content=content, headers=headers)
             if response.status_code in (429, 503):
                 retry_after = _retry_after(response)
             return response
@@ -201,7 +206,7 @@ class WooClient:
     def json(self, method: str, path: str, params: list[tuple[str, str]] | None = None, body: Any = None) -> Any:
         response = self.request(method, path, params, body)
         try:
-            return response.json()
+            return orjson.loads(response.content)  # several times faster than json on 100-product batches
         except ValueError:
             raise TransientError("the shop answered a body that is not JSON", code="bad_body") from None
 
@@ -211,7 +216,10 @@ class WooClient:
         page = 1
         while True:
             response = self.request("GET", path, [*params, ("per_page", str(per_page)), ("page", str(page))])
-            items = response.json()
+            try:
+                items = orjson.loads(response.content)
+            except ValueError:
+                raise TransientError("the shop answered a page that is not JSON", code="bad_body") from None
             if not isinstance(items, list):
                 raise TransientError("a collection answered something else than a list", code="bad_body")
             if items:
