@@ -189,6 +189,9 @@ READERS: dict[str, Reader] = {
     "links.iter_links": _every_entity(
         lambda w, e: _link_labels(links.iter_links(w.conn, w.a, e, "woocommerce", chunk=1))
     ),
+    "links.link_page": _every_entity(
+        lambda w, e: _link_labels(links.link_page(w.conn, w.a, e, "woocommerce", after="", limit=100))
+    ),
     "links.count_links": lambda w: ["A"] * links.count_links(w.conn, w.a),
     "cursors.get_cursor": lambda w: [cursors.get_cursor(w.conn, w.a, "woocommerce", "products") or ""],
     "cursors.list_cursors": lambda w: [v or "" for v in cursors.list_cursors(w.conn, w.a).values()],
@@ -232,6 +235,12 @@ READERS: dict[str, Reader] = {
         lambda w, e: [
             "A" if hub_id in w.hub_ids["A"].values() else "B"
             for hub_id, *_ in hub_records.iter_fingerprints(w.conn, w.a, e, chunk=1)
+        ]
+    ),
+    "hub_records.fingerprint_page": _every_entity(
+        lambda w, e: [
+            "A" if hub_id in w.hub_ids["A"].values() else "B"
+            for hub_id, *_ in hub_records.fingerprint_page(w.conn, w.a, e, after="", limit=100)
         ]
     ),
     "hub_records.exists": _every_entity(

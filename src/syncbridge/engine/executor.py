@@ -32,7 +32,7 @@ from syncbridge.engine.conflict_sink import ConflictNote, record_conflicts
 from syncbridge.errors import DuplicateKeyError, SyncError
 from syncbridge.store import activity, idempotency, links
 from syncbridge.store.idempotency import EffectClaim
-from syncbridge.store.session import retry_serializable, transaction
+from syncbridge.store.session import is_retryable, retry_serializable, transaction
 
 ConnectorFactory = Callable[[str, System], Connector]
 
@@ -246,7 +246,11 @@ def _bulk_upsert(conn: sa.Connection, org_id: str, ops: list[PlannedOp], result:
     try:
         with conn.begin_nested():
             hub_ids = hub_records.upsert_many(conn, org_id, records)
-    except (SyncError, sa.exc.DBAPIError):
+    except sa.exc.DBAPIError as exc:
+        if is_retryable(exc):
+            raise  # the whole transaction goes again (retry_serializable); no row is at fault
+        return ops
+    except SyncError:
         return ops
     for op, hub_id in zip(writes, hub_ids, strict=True):
         result.outcomes.append(ItemOutcome(op, True, hub_id))

@@ -12,7 +12,6 @@ import dataclasses
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
-import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from syncbridge.connectors.base import Connector, OpKind, Rejected
@@ -113,14 +112,35 @@ def _pages(connector: Connector, entity: EntityType, only_ids: Sequence[str] | N
         yield page.records, page.cursor, page.rejected
 
 
-def _hub_side(conn: sa.Connection, org_id: str, entity: EntityType) -> Iterator[SideItem]:
-    for hub_id, natural_key, fingerprint, deleted in hub_records.iter_fingerprints(conn, org_id, entity):
-        yield SideItem(id=hub_id, natural_key=natural_key, fingerprint=fingerprint, deleted=deleted)
+# The hub's side and the links are read a page at a time, each page in a short transaction of its own, and fed
+# straight into diff_sides: the planner never holds them as a list (memory grows with its compact maps only),
+# and no long transaction holds SQLite's write lock. Paging by id is stable: while a stage is planned no other
+# run writes its entity, and none of its batches runs.
+_PAGE = 5000
 
 
-def _link_side(conn: sa.Connection, org_id: str, entity: EntityType, system: System) -> Iterator[LinkItem]:
-    for row in links.iter_links(conn, org_id, entity.value, system.value):
-        yield LinkItem(hub_id=row.hub_id, external_id=row.external_id, last_fingerprint=row.last_fingerprint)
+def _hub_side(engine: Engine, org_id: str, entity: EntityType) -> Iterator[SideItem]:
+    after = ""
+    while True:
+        with transaction(engine) as conn:
+            rows = hub_records.fingerprint_page(conn, org_id, entity, after=after, limit=_PAGE)
+        for hub_id, natural_key, fingerprint, deleted in rows:
+            yield SideItem(id=hub_id, natural_key=natural_key, fingerprint=fingerprint, deleted=deleted)
+        if len(rows) < _PAGE:
+            return
+        after = rows[-1][0]
+
+
+def _link_side(engine: Engine, org_id: str, entity: EntityType, system: System) -> Iterator[LinkItem]:
+    after = ""
+    while True:
+        with transaction(engine) as conn:
+            rows = links.link_page(conn, org_id, entity.value, system.value, after=after, limit=_PAGE)
+        for row in rows:
+            yield LinkItem(hub_id=row.hub_id, external_id=row.external_id, last_fingerprint=row.last_fingerprint)
+        if len(rows) < _PAGE:
+            return
+        after = rows[-1].id
 
 
 def plan_stage(ctx: PlanContext, connector: Connector) -> StagePlan:
@@ -133,12 +153,11 @@ def plan_stage(ctx: PlanContext, connector: Connector) -> StagePlan:
         drop_plan_conflicts(conn, ctx.org_id, ctx.run_id, ctx.stage_index)
         held = conflict_repo.open_natural_keys(conn, ctx.org_id, entity.value, stage.system.value)
         seq = batch_repo.next_seq(conn, ctx.org_id, ctx.run_id)
-        link_items = list(_link_side(conn, ctx.org_id, entity, stage.system))
+    link_items = _link_side(ctx.engine, ctx.org_id, entity, stage.system)
+    hub_items = _hub_side(ctx.engine, ctx.org_id, entity)
     tap = _RecordTap()
     complete = ctx.only_ids is None
     if stage.way == "in":
-        with transaction(ctx.engine) as conn:
-            hub_items = list(_hub_side(conn, ctx.org_id, entity))
         changes = diff_sides(
             tap.items(_pages(connector, entity, ctx.only_ids)),
             hub_items,
@@ -147,12 +166,8 @@ def plan_stage(ctx: PlanContext, connector: Connector) -> StagePlan:
             complete=complete,
         )
     else:
-        hub_items = []
-        with transaction(ctx.engine) as conn:
-            hub_items = list(_hub_side(conn, ctx.org_id, entity))
         target = side_items(r for records, _, _ in _pages(connector, entity, None) for r in records)
         changes = diff_sides(hub_items, target, link_items, source_is_hub=True, complete=True)
-    del link_items
 
     pending: list[tuple[Change, Record | None]] = []
     notes: list[ConflictNote] = []

@@ -34,7 +34,7 @@ from syncbridge.errors import SyncError
 from syncbridge.store import batches as batch_repo
 from syncbridge.store import cursors
 from syncbridge.store import runs as run_repo
-from syncbridge.store.session import retry_serializable, transaction
+from syncbridge.store.session import exclusive, retry_serializable, transaction
 
 log = logging.getLogger("syncbridge.worker")
 
@@ -109,6 +109,22 @@ def run_one_batch(ctx: EngineContext, stop: threading.Event | None = None) -> bo
         batch = batch_repo.claim_batch(conn, owner=ctx.owner, lease_s=lease_s)
     if batch is None:
         return False
+    try:
+        _execute_claimed(ctx, batch, stop)
+    except BaseException:
+        # Give the batch back at once rather than at the end of its lease (a crashed worker cannot, and its
+        # lease runs out): another attempt finds every effect already applied through the idempotency log.
+        try:
+            with transaction(ctx.engine) as conn:
+                batch_repo.release_batch(conn, batch.id, owner=ctx.owner)
+        except SyncError as exc:
+            log.warning("could not give batch %s back (its lease will lapse): %s", batch.id, exc.message)
+        raise
+    return True
+
+
+def _execute_claimed(ctx: EngineContext, batch: batch_repo.BatchRow, stop: threading.Event) -> None:
+    lease_s = ctx.settings.lease_seconds
     org_id, run_id = batch.org_id, batch.run_id
     run = _run_state(ctx.engine, org_id, run_id)
     ops = [PlannedOp.from_json(o) for o in batch.operations]
@@ -136,7 +152,10 @@ def run_one_batch(ctx: EngineContext, stop: threading.Event | None = None) -> bo
                 _finish(conn, ctx, batch, result, started, target, entity)
                 return result
 
-            retry_serializable(on_hub, ctx.engine)
+            # One hub writer per organization and entity at a time (PostgreSQL): concurrent SERIALIZABLE
+            # batches over neighbouring keys cancelled each other ("pivot") far more often than they ran.
+            with exclusive(ctx.engine, f"syncbridge-hub:{org_id}:{entity.value}", wait_s=lease_s):
+                retry_serializable(on_hub, ctx.engine)
         else:
             blocked = target.value in run.progress.get("blockedSystems", [])
             connector = ctx.connector_for(org_id, target)
@@ -167,7 +186,6 @@ def run_one_batch(ctx: EngineContext, stop: threading.Event | None = None) -> bo
     delay_ms = int(run.settings.get("batch_delay_ms", 0))
     if delay_ms:
         stop.wait(delay_ms / 1000.0)
-    return True
 
 
 def _finish(

@@ -223,24 +223,33 @@ def iter_records(
         after = rows[-1].id
 
 
+def fingerprint_page(
+    conn: sa.Connection, org_id: str, entity: EntityType | str, *, after: str = "", limit: int = 5000
+) -> list[tuple[str, str, str, bool]]:
+    """``(hub_id, natural_key, fingerprint, deleted)`` of up to ``limit`` rows with ids above ``after``, in id
+    order, without decoding the records (keyset paging: pass the last hub id for the next page)."""
+    table = table_of(entity)
+    key_cols = [table.c[name] for name in key_columns(entity)]
+    rows = conn.execute(
+        sa.select(table.c.id, *key_cols, table.c.fingerprint, table.c.deleted)
+        .where(table.c.org_id == org_id, table.c.id > after)
+        .order_by(table.c.id)
+        .limit(limit)
+    ).all()
+    return [(r.id, natural_key_of_row(entity, r), r.fingerprint, bool(r.deleted)) for r in rows]
+
+
 def iter_fingerprints(
     conn: sa.Connection, org_id: str, entity: EntityType | str, *, chunk: int = 5000
 ) -> Iterator[tuple[str, str, str, bool]]:
-    """``(hub_id, natural_key, fingerprint, deleted)`` of every row, without decoding the records."""
-    table = table_of(entity)
-    key_cols = [table.c[name] for name in key_columns(entity)]
+    """``fingerprint_page`` over every row, in one connection."""
     after = ""
     while True:
-        rows = conn.execute(
-            sa.select(table.c.id, *key_cols, table.c.fingerprint, table.c.deleted)
-            .where(table.c.org_id == org_id, table.c.id > after)
-            .order_by(table.c.id)
-            .limit(chunk)
-        ).all()
-        yield from ((r.id, natural_key_of_row(entity, r), r.fingerprint, bool(r.deleted)) for r in rows)
+        rows = fingerprint_page(conn, org_id, entity, after=after, limit=chunk)
+        yield from rows
         if len(rows) < chunk:
             return
-        after = rows[-1].id
+        after = rows[-1][0]
 
 
 def mark_deleted(conn: sa.Connection, org_id: str, entity: EntityType | str, hub_id: str) -> bool:

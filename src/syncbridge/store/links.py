@@ -125,17 +125,25 @@ def links_by_hub(
     return out
 
 
+def link_page(
+    conn: sa.Connection, org_id: str, entity: str, system: str, *, after: str = "", limit: int = 5000
+) -> list[LinkRow]:
+    """Up to ``limit`` links of (entity, system) with ids above ``after``, in id order (keyset paging)."""
+    rows = conn.execute(
+        sa.select(sync_link)
+        .where(*_scope(org_id, entity, system), sync_link.c.id > after)
+        .order_by(sync_link.c.id)
+        .limit(limit)
+    ).all()
+    return [_row(r) for r in rows]
+
+
 def iter_links(conn: sa.Connection, org_id: str, entity: str, system: str, *, chunk: int = 5000) -> Iterator[LinkRow]:
-    """Every link of (entity, system), in id order, ``chunk`` rows per query (keyset paging)."""
+    """Every link of (entity, system), in id order, ``chunk`` rows per query, in one connection."""
     after = ""
     while True:
-        rows = conn.execute(
-            sa.select(sync_link)
-            .where(*_scope(org_id, entity, system), sync_link.c.id > after)
-            .order_by(sync_link.c.id)
-            .limit(chunk)
-        ).all()
-        yield from (_row(r) for r in rows)
+        rows = link_page(conn, org_id, entity, system, after=after, limit=chunk)
+        yield from rows
         if len(rows) < chunk:
             return
         after = rows[-1].id

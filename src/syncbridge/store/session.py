@@ -29,6 +29,7 @@ T = TypeVar("T")
 SERIALIZATION_FAILURE = "40001"
 DEADLOCK_DETECTED = "40P01"
 UNIQUE_VIOLATION = "23505"
+LOCK_NOT_AVAILABLE = "55P03"
 # Codes of the errors that a fresh attempt of the same transaction can cure.
 RETRYABLE_CODES = frozenset({"serialization_failure", "deadlock", "database_locked"})
 
@@ -82,13 +83,15 @@ def transaction(engine: Engine, *, serializable: bool = False) -> Iterator[sa.Co
 def retry_serializable(
     fn: Callable[[sa.Connection], T],
     engine: Engine,
-    attempts: int = 5,
+    attempts: int = 8,
     *,
     base_delay_s: float = 0.02,
+    max_delay_s: float = 1.0,
     sleep: Callable[[float], None] = time.sleep,
 ) -> T:
-    """Run ``fn`` in a serializable transaction, again (after a short jittered pause) when the database
-    reports a serialization failure, a deadlock or a locked SQLite file. Other errors propagate at once."""
+    """Run ``fn`` in a serializable transaction, again (after a jittered exponential pause, at most
+    ``max_delay_s``) when the database reports a serialization failure, a deadlock or a locked SQLite file.
+    Other errors propagate at once."""
     for attempt in range(1, attempts + 1):
         try:
             with transaction(engine, serializable=True) as conn:
@@ -96,5 +99,41 @@ def retry_serializable(
         except TransientError as exc:
             if exc.code not in RETRYABLE_CODES or attempt == attempts:
                 raise
-            sleep(base_delay_s * (2 ** (attempt - 1)) * (0.5 + random.random()))
+            sleep(min(max_delay_s, base_delay_s * (2 ** (attempt - 1))) * (0.5 + random.random()))
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def is_retryable(exc: sa.exc.DBAPIError) -> bool:
+    """A driver error that a fresh attempt of the whole transaction can cure (not a broken row)."""
+    error = translate_db_error(exc)
+    return isinstance(error, TransientError) and error.code in RETRYABLE_CODES
+
+
+@contextmanager
+def exclusive(engine: Engine, name: str, *, wait_s: float = 60.0) -> Iterator[None]:
+    """Hold a cross-process mutex ``name`` for the block: a PostgreSQL advisory lock held by a session of its
+    own (so it is free again when the holder's process or connection dies). A no-op on SQLite, whose writers
+    are serial already. Waiting longer than ``wait_s`` raises ``TransientError`` (code ``lock_timeout``)."""
+    if not is_postgres(engine):
+        yield
+        return
+    try:
+        conn = engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+    except sa.exc.DBAPIError as exc:
+        raise translate_db_error(exc) from exc
+    with conn:
+        try:
+            conn.execute(sa.text("SELECT set_config('lock_timeout', :t, false)"), {"t": f"{int(wait_s * 1000)}ms"})
+            conn.execute(sa.text("SELECT pg_advisory_lock(hashtext(:k))"), {"k": name})
+        except sa.exc.DBAPIError as exc:
+            if _sqlstate(exc) == LOCK_NOT_AVAILABLE:
+                raise TransientError(f"waited over {wait_s:g} s for {name}", code="lock_timeout") from exc
+            raise translate_db_error(exc) from exc
+        try:
+            yield
+        finally:
+            try:
+                conn.execute(sa.text("SELECT pg_advisory_unlock(hashtext(:k))"), {"k": name})
+                conn.execute(sa.text("SELECT set_config('lock_timeout', '0', false)"))
+            except sa.exc.DBAPIError:
+                conn.invalidate()  # the session ends, and its lock with it
