@@ -9,6 +9,10 @@ executed by 2 ``python -m syncbridge worker --threads 2`` processes. items/s = N
 Peak RSS is each worker process's ``VmHWM`` (Linux), read just before it is stopped. The database size is
 ``pg_total_relation_size`` summed over the schema's tables. The ratio column compares each size's peak worker RSS
 with the smallest size's: flat memory means a ratio near 1 while the catalog grows.
+
+``--lease-seconds`` sets the workers' batch lease (default 120 s): a batch whose worker step failed after the
+claim waits for its lease to expire before another worker takes it, so a shorter lease shortens those stalls.
+``--worker-log-dir DIR`` keeps each worker's stderr (warnings such as failed steps) in ``DIR``.
 """
 
 from __future__ import annotations
@@ -84,7 +88,7 @@ def db_size_mb(engine: sa.Engine, schema: str) -> float:
     return int(size) / 2**20
 
 
-def one_size(n: int, admin_url: str, tmp: Path) -> dict[str, Any]:
+def one_size(n: int, admin_url: str, tmp: Path, log_dir: Path | None = None, lease_s: float = 120.0) -> dict[str, Any]:
     with fresh_schema(admin_url) as (db_url, schema):
         loaded = time.perf_counter()
         stack = start_sims(woo_data=catalog(n))
@@ -95,7 +99,7 @@ def one_size(n: int, admin_url: str, tmp: Path) -> dict[str, Any]:
             "woocommerce_burst": 100000,
             "odoo_rps": 100000.0,
             "odoo_burst": 100000,
-            "lease_seconds": 120.0,
+            "lease_seconds": lease_s,
         }
         settings = load_settings(database_url=db_url, secret_key_file=key_file, **overrides)
         engine = open_store(settings)
@@ -115,9 +119,9 @@ def one_size(n: int, admin_url: str, tmp: Path) -> dict[str, Any]:
                     [sys.executable, "-m", "syncbridge", "worker", "--threads", "2"],
                     env=env,
                     stdout=subprocess.DEVNULL,
-                    stderr=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL if log_dir is None else (log_dir / f"worker-{n}-{i}.log").open("wb"),
                 )
-                for _ in range(2)
+                for i in range(2)
             ]
             service = OrchestrationService(engine, settings)
             view = service.start(
@@ -152,12 +156,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", default="10000,100000")
     parser.add_argument("--pg-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
+    parser.add_argument("--worker-log-dir", type=Path, default=None, help="keep each worker's stderr there")
+    parser.add_argument("--lease-seconds", type=float, default=120.0, help="the workers' batch lease")
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",") if s]
     results = []
     with tempfile.TemporaryDirectory() as d:
         for n in sizes:
-            results.append(one_size(n, args.pg_url, Path(d)))
+            results.append(one_size(n, args.pg_url, Path(d), args.worker_log_dir, args.lease_seconds))
             r = results[-1]
             print(f"  done {n}: {r['status']} in {r['seconds']:.1f} s", file=sys.stderr)
     base_rss = max(results[0]["rss"])

@@ -62,9 +62,7 @@ def test_same_seed_same_fault_sequence(served: tuple[SimServer, FaultInjector, C
     assert first == second
     assert {"429", "RemoteProtocolError"} <= set(first)
     assert any(code in first for code in ("500", "502", "503"))
-    injector.configure_from(
-        FaultConfig(seed=8, error_rate=0.2, rate_429=0.1, drop_rate=0.1, lost_response_rate=0.1)
-    )
+    injector.configure_from(FaultConfig(seed=8, error_rate=0.2, rate_429=0.1, drop_rate=0.1, lost_response_rate=0.1))
     _outcomes(server, 60)
     assert [(e.seq, e.fault) for e in injector.log] != log1
 
@@ -101,9 +99,7 @@ def test_seed_data_is_deterministic_and_awkward() -> None:
     a = generate(customers=1000, products=50, orders=200, seed=3)
     b = generate(customers=1000, products=50, orders=200, seed=3)
     assert a == b
-    assert generate(customers=10, products=5, orders=5, seed=4) != generate(
-        customers=10, products=5, orders=5, seed=5
-    )
+    assert generate(customers=10, products=5, orders=5, seed=4) != generate(customers=10, products=5, orders=5, seed=5)
     emails = [c.email.lower() for c in a.customers]
     assert len(emails) != len(set(emails))  # two customers share an e-mail
     assert any("@" not in e for e in emails)  # a record WooCommerce will refuse

@@ -18,9 +18,7 @@ class _QuietServer(uvicorn.Server):
 
 
 class SimServer:
-    def __init__(
-        self, app: Any, *, host: str = "127.0.0.1", port: int = 0, log_level: str = "critical"
-    ) -> None:
+    def __init__(self, app: Any, *, host: str = "127.0.0.1", port: int = 0, log_level: str = "critical") -> None:
         self.app = app
         self.host = host
         self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)

@@ -111,7 +111,7 @@ def _product_barcode_unique(env: Env, ids: list[int], vals: Row) -> None:
     code = vals.get("barcode")
     if not code:
         return
-    clashes = [r["id"] for r in env["product.product"] if r.get("barcode") == code and r["id"] not in ids]
+    clashes = sorted(i for i in env["product.product"].lookup("barcode", str(code)) if i not in ids)
     if clashes or len(ids) > 1:
         raise ValidationError(
             f'Barcode(s) already assigned:\n\n- Barcode "{code}" already assigned to '

@@ -7,6 +7,7 @@ terms without an operator are joined with ``"&"``. Field names may follow many2o
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -83,11 +84,24 @@ def parse(domain: Sequence[Any]) -> Tree:
     return terms[0] if len(terms) == 1 else Node("&", tuple(terms))
 
 
-def _like(pattern: str, value: str, *, wrap: bool, fold: bool) -> bool:
+@functools.lru_cache(maxsize=4096)
+def _like_regex(pattern: str, wrap: bool, fold: bool) -> re.Pattern[str]:
     regex = "".join(".*" if c == "%" else "." if c == "_" else re.escape(c) for c in pattern)
     if wrap:
         regex = f".*{regex}.*"
-    return re.fullmatch(regex, value, re.IGNORECASE | re.DOTALL if fold else re.DOTALL) is not None
+    return re.compile(regex, re.IGNORECASE | re.DOTALL if fold else re.DOTALL)
+
+
+def _like(pattern: str, value: str, *, wrap: bool, fold: bool) -> bool:
+    return _like_regex(pattern, wrap, fold).fullmatch(value) is not None
+
+
+def literal_prefix(pattern: str) -> str:
+    """The characters a ``=like`` pattern fixes at the start of every match (up to its first wildcard)."""
+    for i, c in enumerate(pattern):
+        if c in "%_":
+            return pattern[:i]
+    return pattern
 
 
 def _as_list(value: Any) -> list[Any]:

@@ -193,19 +193,8 @@ class Env:
             start = bisect.bisect_left(table.by_write, key) if key is not None else 0
             ids = (table.by_write[i][1] for i in range(start, len(table.by_write)))
             return ids if in_write_order else list(ids)
-        if (isinstance(tree, dom.Node) and tree.op == "&") or isinstance(tree, dom.Leaf):
-            for leaf in [tree] if isinstance(tree, dom.Leaf) else tree.children:
-                if not isinstance(leaf, dom.Leaf):
-                    continue
-                if leaf.field == "id" and leaf.op in {"=", "in"}:
-                    return sorted(set(leaf.value if isinstance(leaf.value, list | tuple) else [leaf.value]))
-                if leaf.field in table.indexes and leaf.op in {"=", "in"}:
-                    values = leaf.value if isinstance(leaf.value, list | tuple) else [leaf.value]
-                    found: set[int] = set()
-                    for v in values:
-                        found |= table.lookup(leaf.field, v)
-                    return sorted(found)
-        return list(table.rows)
+        found = indexed_ids(table, tree)
+        return list(table.rows) if found is None else sorted(found)
 
     def read(self, model: str, ids: list[int], fields: list[str] | None) -> list[Row]:
         table = self.tables[model]
@@ -345,6 +334,49 @@ class Env:
         if absent:
             raise missing(model, absent, self.uid)
         return [table[i] for i in ids]
+
+
+def indexed_ids(table: Table, tree: dom.Tree) -> set[int] | None:
+    """A superset of the ids matching ``tree``, from the table's indexes (as PostgreSQL plans a bitmap scan over
+    Odoo's indexes); None when no index narrows the search and every row has to be evaluated."""
+    if isinstance(tree, dom.Leaf):
+        return _leaf_ids(table, tree)
+    if tree.op == "&":
+        best: set[int] | None = None
+        for child in tree.children:
+            ids = indexed_ids(table, child)
+            if ids is not None and (best is None or len(ids) < len(best)):
+                best = ids
+        return best
+    if tree.op == "|":
+        union: set[int] = set()
+        for child in tree.children:
+            ids = indexed_ids(table, child)
+            if ids is None:
+                return None
+            union |= ids
+        return union
+    return None
+
+
+def _leaf_ids(table: Table, leaf: dom.Leaf) -> set[int] | None:
+    if leaf.op in {"=", "in"}:
+        wanted = leaf.value if isinstance(leaf.value, list | tuple) else [leaf.value]
+        if leaf.field == "id":
+            return {v for v in wanted if isinstance(v, int) and not isinstance(v, bool)}
+        if leaf.field in table.indexes:
+            found: set[int] = set()
+            try:
+                for value in wanted:
+                    found |= table.lookup(leaf.field, value)
+            except TypeError:  # an unhashable value: let the evaluation say what it means
+                return None
+            return found
+        return None
+    if leaf.op == "=like" and leaf.field in table.ordered and isinstance(leaf.value, str):
+        prefix = dom.literal_prefix(leaf.value)
+        return table.prefixed(leaf.field, prefix) if prefix else None
+    return None
 
 
 COMMON_NAMES = frozenset({"id", "display_name", "create_date", "write_date", "create_uid", "write_uid"})

@@ -216,7 +216,7 @@ def _variant(version: int) -> dict[str, Field]:
         **related,
         "product_tmpl_id": m2o("Product Template", "product.template", required=True),
         "default_code": char("Internal Reference", index=True),
-        "barcode": char("Barcode"),
+        "barcode": char("Barcode", index=True),  # Odoo: index="btree_not_null"
         "standard_price": num("Cost"),
         "active": flag("Active", default=True),
         "product_template_attribute_value_ids": m2m("Attribute Values", "product.template.attribute.value"),
