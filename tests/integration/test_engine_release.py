@@ -100,3 +100,27 @@ def test_exclusive_lets_one_holder_in_at_a_time(pg_url: str, tmp_path: Path) -> 
             assert caught.value.code == "lock_timeout"
         with exclusive(env.engine, "syncbridge-test:two", wait_s=0.2):
             pass  # free again once its holder left
+
+
+@pytest.mark.pg
+def test_refresh_statistics_analyzes_the_tables(pg_url: str, tmp_path: Path) -> None:
+    from syncbridge.store.session import refresh_statistics
+
+    with engine_for(pg_url, tmp_path) as env:
+        org = env.org("stats")
+        with transaction(env.engine) as conn:
+            hub_records.upsert_many(
+                conn, org, [Product(sku=f"S-{i}", name=f"S {i}", regular_price=Decimal("1.00")) for i in range(300)]
+            )
+
+        def tuples() -> float:
+            with transaction(env.engine) as conn:
+                return float(
+                    conn.execute(
+                        sa.text("SELECT reltuples FROM pg_class WHERE oid = to_regclass('hub_product')")
+                    ).scalar_one()
+                )
+
+        assert tuples() <= 0  # never analyzed: PostgreSQL does not know the table's size
+        refresh_statistics(env.engine, ["hub_product", "sync_link"])
+        assert tuples() == 300

@@ -27,7 +27,7 @@ from syncbridge.store import batches as batch_repo
 from syncbridge.store import conflicts as conflict_repo
 from syncbridge.store import hub_records, links
 from syncbridge.store import runs as run_repo
-from syncbridge.store.session import transaction
+from syncbridge.store.session import refresh_statistics, transaction
 
 
 def is_deleted(record: Record) -> bool:
@@ -148,6 +148,7 @@ def plan_stage(ctx: PlanContext, connector: Connector) -> StagePlan:
     stage = ctx.stage
     result = StagePlan()
     entity = stage.entity
+    refresh_statistics(ctx.engine, [hub_records.table_of(entity).name, "sync_link"])  # earlier stages grew them
     with transaction(ctx.engine) as conn:
         batch_repo.delete_stage_batches(conn, ctx.org_id, ctx.run_id, ctx.stage_index)
         drop_plan_conflicts(conn, ctx.org_id, ctx.run_id, ctx.stage_index)

@@ -32,9 +32,9 @@ from syncbridge.engine.executor import (
 from syncbridge.engine.planning import plan_next
 from syncbridge.errors import SyncError
 from syncbridge.store import batches as batch_repo
-from syncbridge.store import cursors
+from syncbridge.store import cursors, hub_records
 from syncbridge.store import runs as run_repo
-from syncbridge.store.session import exclusive, retry_serializable, transaction
+from syncbridge.store.session import exclusive, refresh_statistics, retry_serializable, transaction
 
 log = logging.getLogger("syncbridge.worker")
 
@@ -111,6 +111,8 @@ def run_one_batch(ctx: EngineContext, stop: threading.Event | None = None) -> bo
         return False
     try:
         _execute_claimed(ctx, batch, stop)
+        if batch.seq % STATISTICS_EVERY == STATISTICS_EVERY - 1:
+            refresh_statistics(ctx.engine, statistics_tables(batch.entity))
     except BaseException:
         # Give the batch back at once rather than at the end of its lease (a crashed worker cannot, and its
         # lease runs out): another attempt finds every effect already applied through the idempotency log.
@@ -121,6 +123,14 @@ def run_one_batch(ctx: EngineContext, stop: threading.Event | None = None) -> bo
             log.warning("could not give batch %s back (its lease will lapse): %s", batch.id, exc.message)
         raise
     return True
+
+
+STATISTICS_EVERY = 50  # batches of a run between two refreshes of the planner statistics (PostgreSQL)
+
+
+def statistics_tables(entity: str) -> list[str]:
+    """The tables whose size a run of ``entity`` changes the most."""
+    return [hub_records.table_of(entity).name, "sync_link", "sync_idempotency_log"]
 
 
 def _execute_claimed(ctx: EngineContext, batch: batch_repo.BatchRow, stop: threading.Event) -> None:
