@@ -4,7 +4,8 @@ It does not use the engine's connectors, mappings, codec or delta: it reads the 
 Odoo simulator's tables (through its in-process ``execute_kw``) and the hub tables' JSON with plain SQL, projects
 each record onto a few fields every side must agree on, and reports per entity:
 
-* lost         a natural key some system holds (live) that another lacks;
+* lost         a natural key some system holds (live) that another lacks (a live product without a SKU counts
+               as ``<system>#<id>``: it matches nothing, so only a conflict for it explains it);
 * duplicated   a natural key held by more rows of one system than before the sync started;
 * mismatched   a natural key whose projected values differ between the systems holding it.
 
@@ -62,7 +63,11 @@ def woo_snapshot(sim: WooCommerceSim) -> Snapshot:
             name = " ".join(p for p in (c.first_name.strip(), c.last_name.strip()) if p)
             _add(snap, "customers", c.email.strip().lower(), (name, str(c.billing.get("phone") or "")))
         for p in store.products.values():
-            if p.status == "trash" or not p.sku:
+            if p.status == "trash":
+                continue
+            if not p.sku:  # a product without a SKU matches nothing: it must be explained by a conflict
+                if p.type != "variation":
+                    _add(snap, "products", f"woocommerce#{p.id}", (p.name.strip(),))
                 continue
             parent = store.products.get(p.parent_id) if p.type == "variation" else None
             if parent is not None and parent.status == "trash":
@@ -122,6 +127,10 @@ def odoo_snapshot(sim: OdooSim) -> Snapshot:
         row["id"]: str(row["name"] or "").strip()
         for row in sim.call("product.template", "read", template_ids, fields=["name"], context={"active_test": False})
     }
+    coded = {row["product_tmpl_id"][0] for row in variants if row["product_tmpl_id"]}
+    for row in sim.call("product.template", "search_read", [], fields=["name"]):
+        if row["id"] not in coded:  # no variant has a SKU: it matches nothing, so must be explained by a conflict
+            _add(snap, "products", f"odoo#{row['id']}", (str(row["name"] or "").strip(),))
     sku_of: dict[int, str] = {}
     for row in variants:
         sku_of[row["id"]] = str(row["default_code"])
@@ -200,6 +209,7 @@ class EntityReport:
     duplicated: list[str] = field(default_factory=list)
     mismatched: list[str] = field(default_factory=list)
     explained: int = 0
+    held: dict[str, dict[str, list[Values]]] = field(default_factory=dict)  # finding's key -> system -> its rows
 
 
 @dataclass
@@ -240,7 +250,9 @@ class Report:
         for name, e in self.entities.items():
             for what, keys in (("lost", e.lost), ("duplicated", e.duplicated), ("mismatched", e.mismatched)):
                 if keys:
-                    lines.append(f"  {name} {what}: {', '.join(sorted(keys)[:10])}")
+                    lines.append(f"  {name} {what}: {', '.join(repr(k) for k in sorted(keys)[:10])}")
+                    for key in sorted(keys)[:10]:
+                        lines.append(f"    {key!r} held by {e.held.get(key, {})}")
         return "\n".join(lines)
 
 
@@ -277,6 +289,7 @@ def compare(
                 continue
             for finding in dict.fromkeys(findings):
                 getattr(er, finding).append(key)
+            er.held[key] = {system: rows[key] for system, rows in present.items()}
         report.entities[entity] = er
     return report
 

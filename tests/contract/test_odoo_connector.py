@@ -482,3 +482,47 @@ def test_payment_reference_must_carry_the_order_number(env18: Env) -> None:
     )
     results = env18.connector().apply(EntityType.PAYMENTS, ops(OpKind.CREATE, EntityType.PAYMENTS, [payment]))
     assert isinstance(results[0].error, ValidationError)
+
+
+class FailNthRequest:
+    """A gate that injects ``fault`` (a FaultInjector setting) on the n-th request only."""
+
+    def __init__(self, sim: OdooSim, n: int, fault: str) -> None:
+        self.sim, self.n, self.fault, self.count = sim, n, fault, 0
+
+    def before_request(self) -> None:
+        self.count += 1
+        self.sim.faults.configure(**{self.fault: 1.0 if self.count == self.n else 0.0})
+
+    def after_response(self, retry_after: float | None) -> None:
+        self.sim.faults.configure(**{self.fault: 0.0})
+
+
+@pytest.mark.parametrize("fault", ["error_rate", "lost_response_rate", "drop_rate"])
+def test_a_variable_product_create_cut_at_any_request_is_completed_not_duplicated(fault: str) -> None:
+    """A template is created, then its generated variants get their SKUs: a fault between those calls must not
+    leave a codeless template behind that a second create duplicates (and a reader then sees without a SKU)."""
+    product = next(p for p in seed().products if len(p.variants) >= 2)
+    counter = FailNthRequest(OdooSim(version=18), 0, fault)
+    for env in start(18):
+        counter.sim = env.sim
+        assert (
+            env.connector(gate=counter)
+            .apply(EntityType.PRODUCTS, ops(OpKind.CREATE, EntityType.PRODUCTS, [product]))[0]
+            .ok
+        )
+    assert counter.count > 3  # lookup, create, read variants, write SKUs ...
+    for step in range(1, counter.count + 1):
+        for env in start(18):
+            first = env.connector(gate=FailNthRequest(env.sim, step, fault)).apply(
+                EntityType.PRODUCTS, ops(OpKind.CREATE, EntityType.PRODUCTS, [product])
+            )
+            env.sim.faults.configure(**{fault: 0.0})
+            again = env.connector().apply(EntityType.PRODUCTS, ops(OpKind.CREATE, EntityType.PRODUCTS, [product]))
+            assert again[0].ok, (step, first[0].error, again[0].error)
+            templates = env.sim.call(
+                "product.template", "search", [("name", "=", product.name)], context={"active_test": False}
+            )
+            assert len(templates) == 1, (step, first[0].error, templates)
+            got = env.connector().find_by_natural_key(EntityType.PRODUCTS, [product.natural_key])[product.natural_key]
+            assert fingerprint_of(got) == fingerprint_of(product), (step, diff_fields(product, got))  # type: ignore[arg-type]

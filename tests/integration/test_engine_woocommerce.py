@@ -220,3 +220,29 @@ def test_a_malformed_record_is_a_conflict_not_a_crash_nor_a_deletion(env: Engine
         assert env.hub_count(org, "orders") == len(data.orders)
     finally:
         corrupt.stop()
+
+
+def test_records_without_a_natural_key_are_conflicts_never_matched_to_each_other(env: Engine_, data: SeedData) -> None:
+    from syncbridge.sim.woocommerce import products
+
+    env.start_workers(2)
+    org, sim, server = _pull(env, data)
+    try:
+        before = env.hub_fingerprints(org, "products")
+        with sim.store.lock:  # two new products without a SKU, and a linked one whose SKU was cleared
+            for name in ("Loose A", "Loose B"):
+                products.create_product(sim.store, {"name": name, "type": "simple", "regular_price": "5.00"})
+            cleared = next(p for p in sim.store.products.values() if p.type == "simple" and p.sku)
+            sku = cleared.sku
+            products.update_product(sim.store, cleared, {"sku": ""})
+        for _ in range(2):
+            view = env.run(org, systems=["woocommerce"], entities=["products"], direction="to-hub")
+            assert view["status"] == "completed", view
+        rows = [c for c in _conflicts(env, org) if c.entity == "products"]
+        assert sorted(c.error_code or "" for c in rows) == ["missing_natural_key"] * 3  # once each, not per run
+        assert all(c.conflict_type.value == "validation_error" and "no SKU" in (c.error_message or "") for c in rows)
+        # nothing keyless reached the hub, and the product whose SKU was cleared is kept (not taken for deleted)
+        assert env.hub_fingerprints(org, "products") == before
+        assert sku in before
+    finally:
+        server.stop()

@@ -20,9 +20,10 @@ from syncbridge.domain.conflicts import ConflictType, FieldPolicies, settle_mism
 from syncbridge.domain.delta import Change, ChangeKind, LinkItem, SideItem, diff_sides, field_diff
 from syncbridge.domain.fingerprint import fingerprint_of
 from syncbridge.domain.plan import PlannedOp, Selective, plan_op
-from syncbridge.domain.records import EntityType, Record, System
+from syncbridge.domain.records import EntityType, Record, StockLevel, System
 from syncbridge.engine.conflict_sink import ConflictNote, drop_plan_conflicts, record_conflicts
 from syncbridge.engine.stages import Stage
+from syncbridge.errors import ValidationError
 from syncbridge.store import batches as batch_repo
 from syncbridge.store import conflicts as conflict_repo
 from syncbridge.store import hub_records, links
@@ -36,6 +37,27 @@ def is_deleted(record: Record) -> bool:
     if getattr(record, "active", True) is False:
         return True
     return status is not None and str(status) == "archived"
+
+
+def has_natural_key(record: Record) -> bool:
+    """Whether the record carries what matches it across systems (a stock level: its SKU)."""
+    return bool(record.sku.strip() if isinstance(record, StockLevel) else record.natural_key)
+
+
+_KEY_NAMES = {"customers": "e-mail", "orders": "order number", "payments": "payment reference"}
+
+
+def keyless(record: Record, system: System) -> Rejected:
+    """A live record without a natural key: it cannot be matched in another system, and two such records would
+    match each other, so it is a ValidationError conflict for someone to give it one, never a hub record."""
+    name = _KEY_NAMES.get(record.ENTITY.value, "SKU")
+    return Rejected(
+        str(record.external_id),
+        ValidationError(
+            f"it has no {name}, so it cannot be matched in the other systems: give it one in {system.value}",
+            code="missing_natural_key",
+        ),
+    )
 
 
 def side_items(records: Iterable[Record]) -> Iterator[SideItem]:
@@ -93,8 +115,14 @@ class _RecordTap:
         self.rejected: list[Rejected] = []
         self.rejected_ids: set[str] = set()
 
-    def items(self, pages: Iterable[_PageData]) -> Iterator[SideItem]:
+    def items(self, pages: Iterable[_PageData], system: System) -> Iterator[SideItem]:
         for records, cursor, rejected in pages:
+            if not all(map(has_natural_key, records)):
+                rejected = [
+                    *rejected,
+                    *(keyless(r, system) for r in records if not has_natural_key(r) and not is_deleted(r)),
+                ]
+                records = [r for r in records if has_natural_key(r) or is_deleted(r)]
             self.current = {str(r.external_id if r.external_id is not None else r.hub_id): r for r in records}
             self.rejected.extend(rejected)
             self.rejected_ids.update(r.external_id for r in rejected)
@@ -160,7 +188,7 @@ def plan_stage(ctx: PlanContext, connector: Connector) -> StagePlan:
     complete = ctx.only_ids is None
     if stage.way == "in":
         changes = diff_sides(
-            tap.items(_pages(connector, entity, ctx.only_ids)),
+            tap.items(_pages(connector, entity, ctx.only_ids), stage.system),
             hub_items,
             link_items,
             source_is_hub=False,
@@ -244,7 +272,8 @@ def _reject_conflicts(ctx: PlanContext, rejected: Sequence[Rejected], held: set[
                 target_version=None,
                 diff={},
                 error_code=reject.error.code,
-                error_message=f"{stage.system.value} {stage.entity.value} #{reject.external_id} cannot be read: "
+                error_message=f"{stage.system.value} {stage.entity.value} #{reject.external_id} "
+                f"{'is not synced' if reject.error.code == 'missing_natural_key' else 'cannot be read'}: "
                 f"{reject.error.message}",
                 operation=None,
             )

@@ -82,7 +82,57 @@ class ProductHandler:
             ]
         return vals
 
+    def unfinished(self, records: Sequence[Product]) -> dict[str, int]:
+        """Templates that an earlier create of these variable products left unfinished, by SKU.
+
+        Creating a variable product takes several calls (the template, then its generated variants' SKUs). If the
+        create is cut between them (a 5xx, a lost answer, a killed worker), Odoo keeps a template whose variants
+        have no SKU, or only some of this product's SKUs, so ``lookup`` cannot find it by SKU. Creating it again
+        would leave a duplicate without a SKU. Such a template has the product's exact name, and its variants'
+        codes are empty or are this product's variant SKUs. When exactly one template matches, it is completed
+        instead of creating another."""
+        variable = [p for p in records if p.variants and p.name.strip()]
+        out: dict[str, int] = {}
+        for part in chunks(variable, BATCH):
+            names = sorted({p.name for p in part})
+            templates = self.b.search_read(
+                "product.template", [("name", "in", names)], ["name"], context=NO_ACTIVE_TEST
+            )
+            if not templates:
+                continue
+            codes: dict[int, list[str]] = {t["id"]: [] for t in templates}
+            for row in self.b.search_read(
+                "product.product",
+                [("product_tmpl_id", "in", sorted(codes))],
+                ["product_tmpl_id", "default_code"],
+                context=NO_ACTIVE_TEST,
+            ):
+                codes[row["product_tmpl_id"][0]].append(mapping.text(row["default_code"]))
+            for product in part:
+                skus = {v.sku for v in product.variants}
+                matches = [
+                    t["id"]
+                    for t in templates
+                    if t["name"] == product.name
+                    and "" in codes[t["id"]]
+                    and all(not code or code in skus for code in codes[t["id"]])
+                ]
+                if len(matches) == 1:
+                    out[product.sku] = matches[0]
+        return out
+
     def create(self, records: Sequence[Product]) -> list[Outcome]:
+        try:
+            unfinished = self.unfinished(records)
+        except SyncError as error:
+            return [error] * len(records)
+        if not unfinished:
+            return self._create_templates(records)
+        done = iter(self.update([(str(unfinished[p.sku]), p) for p in records if p.sku in unfinished]))
+        rest = iter(self._create_templates([p for p in records if p.sku not in unfinished]))
+        return [next(done) if p.sku in unfinished else next(rest) for p in records]
+
+    def _create_templates(self, records: Sequence[Product]) -> list[Outcome]:
         prepared = each(records, lambda p: self._template_vals(p, new=True))
         good = [(vals, rec) for vals, rec in zip(prepared, records, strict=True) if not isinstance(vals, SyncError)]
 
