@@ -155,8 +155,11 @@ def book(
 def _precheck_hub_duplicates(
     conn: sa.Connection, org_id: str, ops: Sequence[PlannedOp]
 ) -> tuple[list[PlannedOp], list[ItemOutcome]]:
-    """Creates into the hub whose natural key is already linked to another record of the same source system
-    (or appears twice in the batch) are DuplicateKey conflicts: two source records would map to one hub record."""
+    """Creates into the hub whose natural key a live hub record already has (unless it is linked to this very
+    source record), or that appears twice in the batch, are DuplicateKey conflicts: two source records would map
+    to one hub record. A create is planned only when the delta matched no unlinked hub record by that key, so a
+    hub record holding it now was claimed by another operation of the run (such as the one the delta matched to
+    it, in a batch another worker runs later): which record keeps it must not depend on batch order."""
     from syncbridge.store import hub_records
 
     creates = [op for op in ops if op.kind is OpKind.CREATE and op.record is not None]
@@ -182,7 +185,7 @@ def _precheck_hub_duplicates(
                     conn, org_id, entity.value, op.source_system.value, hub.hub_id
                 )
             link = linked_cache[cache_key]
-            clash = link is not None and link.external_id != op.source_id
+            clash = link is None or link.external_id != op.source_id
         seen.add(op.natural_key)
         if clash:
             error = DuplicateKeyError(
