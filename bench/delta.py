@@ -152,11 +152,14 @@ def delta_peak_bytes(inputs: Inputs) -> int:
     changed = {i: fingerprint_of(customer(i, changed=True)) for i in range(n) if is_updated(i)}
     fresh = {i: fingerprint_of(customer(i)) for i in range(NEW_BASE, NEW_BASE + n // 100)}
 
+    def hub_id(i: int) -> str:
+        return hub_ids[i][:16] + hub_ids[i][16:]  # a new string each time, as read from the database
+
     def links() -> Iterator[LinkItem]:
-        return (LinkItem(hub_ids[i], str(100_000 + i), fps[i]) for i in range(n))
+        return (LinkItem(hub_id(i), str(100_000 + i), fps[i]) for i in range(n))
 
     def hub() -> Iterator[SideItem]:
-        return (SideItem(hub_ids[i], f"customer{i}@example.com", fps[i], False) for i in range(n))
+        return (SideItem(hub_id(i), f"customer{i}@example.com", fps[i], False) for i in range(n))
 
     def source() -> Iterator[SideItem]:
         for i in inputs.source_ids():
@@ -178,9 +181,9 @@ def naive(n: int) -> tuple[float, int, dict[str, int]]:
     gc.collect()
     tracemalloc.start()
     hub = {f"customer{i}@example.com": plain(i) for i in range(n)}
-    system = {
-        f"customer{i}@example.com": plain(i, changed=is_updated(i)) for i in range(n) if not is_deleted(i)
-    } | {f"customer{i}@example.com": plain(i) for i in range(NEW_BASE, NEW_BASE + n // 100)}
+    system = {f"customer{i}@example.com": plain(i, changed=is_updated(i)) for i in range(n) if not is_deleted(i)} | {
+        f"customer{i}@example.com": plain(i) for i in range(NEW_BASE, NEW_BASE + n // 100)
+    }
     held = tracemalloc.get_traced_memory()[0]
     tracemalloc.stop()
 

@@ -157,9 +157,7 @@ CASES: list[tuple[str, Spec, Spec, list[tuple[str, str, str | None]], bool, list
 
 
 def _items(spec: Spec, records: dict[str, Record]) -> list[SideItem]:
-    return [
-        SideItem(id, records[v].natural_key, fingerprint_of(records[v]), deleted) for id, v, deleted in spec
-    ]
+    return [SideItem(id, records[v].natural_key, fingerprint_of(records[v]), deleted) for id, v, deleted in spec]
 
 
 def _expected(rows: list[tuple[Any, ...]], records: dict[str, Record]) -> list[Change]:
@@ -194,9 +192,7 @@ def test_diff_sides(
     source_is_hub: bool,
 ) -> None:
     records = variants(entity)
-    link_items = [
-        LinkItem(h, e, None if last is None else fingerprint_of(records[last])) for h, e, last in links
-    ]
+    link_items = [LinkItem(h, e, None if last is None else fingerprint_of(records[last])) for h, e, last in links]
     if source_is_hub:  # the same case read the other way: the hub is the source, the system the target
         link_items = [LinkItem(link.external_id, link.hub_id, link.last_fingerprint) for link in link_items]
     changes = list(
@@ -232,7 +228,14 @@ def test_packed_ids_round_trip_into_changes(entity: EntityType) -> None:
 @pytest.mark.parametrize(
     ("value", "packed_type"),
     [
-        ("4711", str),
+        ("4711", int),  # decimal ids (WooCommerce, Odoo) pack to ints
+        ("1" * 18, int),
+        ("1" * 19, str),
+        ("0", str),
+        ("0815", str),  # a leading zero would not round-trip
+        ("+7", str),
+        ("7_0", str),
+        ("\u0667", str),  # a non-ASCII digit
         ("0f" * 16, bytes),
         ("0F" * 16, str),  # upper case would not round-trip
         ("g" * 32, str),
