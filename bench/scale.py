@@ -8,7 +8,8 @@ an empty Odoo simulator (both in this process, rate limits out of reach), then o
 executed by 2 ``python -m syncbridge worker --threads 2`` processes. items/s = N / (run finished - run started).
 Peak RSS is each worker process's ``VmHWM`` (Linux), read just before it is stopped. The database size is
 ``pg_total_relation_size`` summed over the schema's tables. The ratio column compares each size's peak worker RSS
-with the smallest size's: flat memory means a ratio near 1 while the catalog grows.
+with the smallest size's: flat memory means a ratio near 1 while the catalog grows. On stderr, for each worker,
+the stage during which its peak was last raised (sampled every second): planning a stage or running its batches.
 
 ``--lease-seconds`` sets the workers' batch lease (default 120 s): a batch whose worker step failed after the
 claim waits for its lease to expire before another worker takes it, so a shorter lease shortens those stalls.
@@ -88,6 +89,37 @@ def db_size_mb(engine: sa.Engine, schema: str) -> float:
     return int(size) / 2**20
 
 
+def stage_label(view: dict[str, Any]) -> str:
+    """The stage the run is at: "in-woocommerce planning" (not planned yet) or "... batches"."""
+    progress = view["progress"]
+    stages, index = progress["stages"], progress["stage"]
+    if index >= len(stages):
+        return "finishing"
+    stage = stages[index]
+    doing = "planning" if stage.get("state", "pending") == "pending" else "batches"
+    return f"{stage['way']}-{stage['system']} {doing}"
+
+
+def watch(
+    service: OrchestrationService, org: str, run_id: str, pids: list[int], *, timeout_s: float
+) -> tuple[dict[str, Any], list[str]]:
+    """Wait for the run (as ``service.wait``), noting for each worker the stage during which its peak RSS was
+    last raised by more than 1 MB (sampled every second: where the memory goes)."""
+    final = {"completed", "failed", "cancelled"}
+    peaks = [0.0] * len(pids)
+    reached = ["-"] * len(pids)
+    deadline = time.monotonic() + timeout_s
+    while True:
+        view = service.status(org, run_id)
+        for i, pid in enumerate(pids):
+            rss = peak_rss_mb(pid)
+            if rss > peaks[i] + 1.0:
+                peaks[i], reached[i] = rss, stage_label(view)
+        if view["status"] in final or time.monotonic() > deadline:
+            return view, reached
+        time.sleep(1.0)
+
+
 def one_size(n: int, admin_url: str, tmp: Path, log_dir: Path | None = None, lease_s: float = 120.0) -> dict[str, Any]:
     with fresh_schema(admin_url) as (db_url, schema):
         loaded = time.perf_counter()
@@ -127,7 +159,7 @@ def one_size(n: int, admin_url: str, tmp: Path, log_dir: Path | None = None, lea
             view = service.start(
                 org, systems=["woocommerce", "odoo"], entities=["products"], settings=RunSettings(batch_size=100)
             )
-            view = service.wait(org, view["runId"], timeout_s=7200, poll_s=1.0)
+            view, reached = watch(service, org, view["runId"], [w.pid for w in workers], timeout_s=7200)
             rss = [peak_rss_mb(w.pid) for w in workers]
             started, finished = (datetime.fromisoformat(view[k]) for k in ("startedAt", "finishedAt"))
             seconds = (finished - started).total_seconds()
@@ -142,6 +174,7 @@ def one_size(n: int, admin_url: str, tmp: Path, log_dir: Path | None = None, lea
                 "in_odoo": in_odoo,
                 "load_s": load_s,
                 "conflicts": view["progress"]["conflicts"],
+                "reached": reached,
             }
         finally:
             for w in workers:
@@ -175,6 +208,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     for r in results:
         rss = "/".join(f"{v:.0f}" for v in r["rss"])
+        print(f"  {r['n']}: each worker's peak RSS was reached during: {' / '.join(r['reached'])}", file=sys.stderr)
         out.write(
             f"{r['n']:>9} {r['status']:>10} {r['seconds']:>9.1f} {r['items_per_s']:>9.1f} {rss:>16} "
             f"{max(r['rss']) / base_rss:>12.2f}x {r['db_mb']:>8.1f} {r['in_odoo']:>8} {r['conflicts']:>9}\n"

@@ -13,7 +13,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from syncbridge.connectors.woocommerce.connector import SeenIds, WooCommerceConnector
+from syncbridge.connectors.seen import SeenIds
+from syncbridge.connectors.woocommerce.connector import WooCommerceConnector
 from syncbridge.domain.records import EntityType
 
 SIZE = 100_000

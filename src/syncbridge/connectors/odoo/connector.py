@@ -25,6 +25,7 @@ from syncbridge.connectors.odoo.catalog import OrderHandler, ProductHandler
 from syncbridge.connectors.odoo.client import OdooClient
 from syncbridge.connectors.odoo.mapping import ODOO_DATETIME
 from syncbridge.connectors.odoo.writers import CustomerHandler, Handler, Outcome, PaymentHandler, StockHandler
+from syncbridge.connectors.seen import SeenIds
 from syncbridge.domain.records import EntityType, Record, System
 from syncbridge.errors import DuplicateKeyError, SyncError, ValidationError
 
@@ -98,11 +99,12 @@ class OdooConnector:
         if since:
             start = (datetime.strptime(since[:19], ODOO_DATETIME) - self.overlap).strftime(ODOO_DATETIME)
         cursor = since or ""
-        seen: set[int] = set()
+        seen = SeenIds()  # every id yielded: compact, a full read of a million records costs kilobytes here
         base = [*src.domain, ("write_date", ">=", start)] if start else list(src.domain)
         for rows in self._walk(src.model, base, [*src.fields], page_size):
             fresh = [r for r in rows if r["id"] not in seen]
-            seen.update(r["id"] for r in fresh)
+            for r in fresh:
+                seen.add(int(r["id"]))
             cursor = max(cursor, str(rows[-1]["write_date"]))
             records, rejected = readers.to_records_or_rejects(self.backend, entity, fresh)
             yield Page(records=tuple(records), cursor=cursor, rejected=tuple(rejected))
@@ -115,13 +117,14 @@ class OdooConnector:
                 model, [(parent_field, "!=", False), ("write_date", ">=", start)], [parent_field], page_size
             ):
                 cursor = max(cursor, str(rows[-1]["write_date"]))
-                parents = sorted({_m2o(r[parent_field]) for r in rows} - {0} - seen)
+                parents = [p for p in sorted({_m2o(r[parent_field]) for r in rows} - {0}) if p not in seen]
                 if not parents:
                     continue
                 found = self.backend.search_read(
                     src.model, [*src.domain, ("id", "in", parents)], src.fields, context=NO_ACTIVE_TEST
                 )
-                seen.update(r["id"] for r in found)
+                for r in found:
+                    seen.add(int(r["id"]))
                 cursor = max([cursor, *(str(r["write_date"]) for r in found)])
                 records, rejected = readers.to_records_or_rejects(self.backend, entity, found)
                 yield Page(records=tuple(records), cursor=cursor, rejected=tuple(rejected))

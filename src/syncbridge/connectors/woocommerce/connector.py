@@ -22,6 +22,7 @@ from typing import Any
 import httpx
 
 from syncbridge.connectors.base import NullGate, Operation, OpResult, Page, Rejected, RequestGate
+from syncbridge.connectors.seen import SeenIds
 from syncbridge.connectors.woocommerce import lookups, writes
 from syncbridge.connectors.woocommerce import mapping as m
 from syncbridge.connectors.woocommerce.batching import item_error
@@ -34,24 +35,6 @@ from syncbridge.domain.records import (
 from syncbridge.errors import ValidationError
 
 BATCH = 100
-
-
-class SeenIds:
-    """Ids met so far, one bit each: WooCommerce ids are dense post ids, so a stream of 100k products costs a
-    few kilobytes here (a ``set`` would grow with every record and make a full read's memory linear)."""
-
-    def __init__(self) -> None:
-        self._bits = bytearray()
-
-    def add(self, row_id: int) -> None:
-        byte = row_id >> 3
-        if byte >= len(self._bits):
-            self._bits.extend(bytes(max(byte + 1 - len(self._bits), len(self._bits))))
-        self._bits[byte] |= 1 << (row_id & 7)
-
-    def __contains__(self, row_id: int) -> bool:
-        byte = row_id >> 3
-        return byte < len(self._bits) and bool(self._bits[byte] & (1 << (row_id & 7)))
 
 
 class WooCommerceConnector:
