@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from operator import attrgetter, itemgetter
 
 from sqlalchemy.engine import Engine
 
@@ -28,6 +29,7 @@ from syncbridge.store import batches as batch_repo
 from syncbridge.store import conflicts as conflict_repo
 from syncbridge.store import hub_records, links
 from syncbridge.store import runs as run_repo
+from syncbridge.store._util import keyset_pages
 from syncbridge.store.session import refresh_statistics, transaction
 
 
@@ -148,27 +150,21 @@ _PAGE = 5000
 
 
 def _hub_side(engine: Engine, org_id: str, entity: EntityType) -> Iterator[SideItem]:
-    after = ""
-    while True:
+    def page(after: str) -> list[tuple[str, str, str, bool]]:
         with transaction(engine) as conn:
-            rows = hub_records.fingerprint_page(conn, org_id, entity, after=after, limit=_PAGE)
-        for hub_id, natural_key, fingerprint, deleted in rows:
-            yield SideItem(id=hub_id, natural_key=natural_key, fingerprint=fingerprint, deleted=deleted)
-        if len(rows) < _PAGE:
-            return
-        after = rows[-1][0]
+            return hub_records.fingerprint_page(conn, org_id, entity, after=after, limit=_PAGE)
+
+    for hub_id, natural_key, fingerprint, deleted in keyset_pages(page, itemgetter(0), _PAGE):
+        yield SideItem(id=hub_id, natural_key=natural_key, fingerprint=fingerprint, deleted=deleted)
 
 
 def _link_side(engine: Engine, org_id: str, entity: EntityType, system: System) -> Iterator[LinkItem]:
-    after = ""
-    while True:
+    def page(after: str) -> list[links.LinkRow]:
         with transaction(engine) as conn:
-            rows = links.link_page(conn, org_id, entity.value, system.value, after=after, limit=_PAGE)
-        for row in rows:
-            yield LinkItem(hub_id=row.hub_id, external_id=row.external_id, last_fingerprint=row.last_fingerprint)
-        if len(rows) < _PAGE:
-            return
-        after = rows[-1].id
+            return links.link_page(conn, org_id, entity.value, system.value, after=after, limit=_PAGE)
+
+    for row in keyset_pages(page, attrgetter("id"), _PAGE):
+        yield LinkItem(hub_id=row.hub_id, external_id=row.external_id, last_fingerprint=row.last_fingerprint)
 
 
 def plan_stage(ctx: PlanContext, connector: Connector) -> StagePlan:

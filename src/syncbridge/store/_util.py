@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import TypeVar
 
@@ -21,3 +21,15 @@ def opt_utc(value: datetime | None) -> datetime | None:
 def chunked(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
+
+
+def keyset_pages(fetch: Callable[[str], Sequence[T]], key: Callable[[T], str], limit: int) -> Iterator[T]:
+    """Every row of a keyset-paged read: ``fetch(after)`` returns up to ``limit`` rows whose key is above
+    ``after``, in key order; the next page starts after the last row's ``key``."""
+    after = ""
+    while True:
+        rows = fetch(after)
+        yield from rows
+        if len(rows) < limit:
+            return
+        after = key(rows[-1])

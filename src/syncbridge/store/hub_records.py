@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterator, Sequence
 from datetime import datetime
+from operator import itemgetter
 from typing import Any
 
 import sqlalchemy as sa
@@ -20,7 +21,7 @@ from syncbridge.domain.fingerprint import fingerprint_of
 from syncbridge.domain.records import EntityType, Product, Record, StockLevel
 from syncbridge.errors import NotFoundError, ValidationError
 from syncbridge.store._upsert import insert_for
-from syncbridge.store._util import as_utc, chunked
+from syncbridge.store._util import as_utc, chunked, keyset_pages
 from syncbridge.store.tables import HUB_TABLES, new_id, now_utc
 
 _IN_CHUNK = 500
@@ -243,13 +244,9 @@ def iter_fingerprints(
     conn: sa.Connection, org_id: str, entity: EntityType | str, *, chunk: int = 5000
 ) -> Iterator[tuple[str, str, str, bool]]:
     """``fingerprint_page`` over every row, in one connection."""
-    after = ""
-    while True:
-        rows = fingerprint_page(conn, org_id, entity, after=after, limit=chunk)
-        yield from rows
-        if len(rows) < chunk:
-            return
-        after = rows[-1][0]
+    return keyset_pages(
+        lambda after: fingerprint_page(conn, org_id, entity, after=after, limit=chunk), itemgetter(0), chunk
+    )
 
 
 def mark_deleted(conn: sa.Connection, org_id: str, entity: EntityType | str, hub_id: str) -> bool:

@@ -9,12 +9,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from operator import attrgetter
 from typing import Any
 
 import sqlalchemy as sa
 
 from syncbridge.store._upsert import insert_for
-from syncbridge.store._util import as_utc, chunked, opt_utc
+from syncbridge.store._util import as_utc, chunked, keyset_pages, opt_utc
 from syncbridge.store.tables import new_id, now_utc, sync_link
 
 _IN_CHUNK = 500
@@ -140,13 +141,9 @@ def link_page(
 
 def iter_links(conn: sa.Connection, org_id: str, entity: str, system: str, *, chunk: int = 5000) -> Iterator[LinkRow]:
     """Every link of (entity, system), in id order, ``chunk`` rows per query, in one connection."""
-    after = ""
-    while True:
-        rows = link_page(conn, org_id, entity, system, after=after, limit=chunk)
-        yield from rows
-        if len(rows) < chunk:
-            return
-        after = rows[-1].id
+    return keyset_pages(
+        lambda after: link_page(conn, org_id, entity, system, after=after, limit=chunk), attrgetter("id"), chunk
+    )
 
 
 def delete_link(
