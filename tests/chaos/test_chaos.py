@@ -33,7 +33,14 @@ from syncbridge.sim.stack import SimStack, connect_org, start_sims
 from syncbridge.store.orgs import create_api_key
 from syncbridge.store.session import transaction
 
-pytestmark = [pytest.mark.chaos, pytest.mark.pg, pytest.mark.timeout(3600)]
+ROUND_TIMEOUT_S = 600 + CHAOS_ITEMS / 5
+# Every round may take its run and one more (a run the chaos failed is followed by another): a large hand-run size
+# (CHAOS_ITEMS=10000 CHAOS_ROUNDS=20 takes hours) must not be cut by a fixed test timeout.
+pytestmark = [
+    pytest.mark.chaos,
+    pytest.mark.pg,
+    pytest.mark.timeout(max(3600, int(CHAOS_ROUNDS * 2 * ROUND_TIMEOUT_S))),
+]
 
 FINAL = {"completed", "failed", "cancelled"}
 
@@ -149,11 +156,11 @@ def test_two_way_sync_survives_chaos(chaos_db: ChaosDb, private_redis: PrivateRe
                 if round_no:
                     edit_woocommerce(stack.woo, rng, edits_per_round, round_no)
                     edit_odoo(stack.odoo, rng, edits_per_round, round_no)
-                view = _round(api, rng, procs, chaos_db, private_redis, tally, timeout_s=600 + CHAOS_ITEMS / 5)
+                view = _round(api, rng, procs, chaos_db, private_redis, tally, timeout_s=ROUND_TIMEOUT_S)
                 outcomes[view["status"]] += 1
                 while view["status"] != "completed":  # a run the chaos failed: the next run takes over
                     failures.append(str(view.get("error"))[:200])
-                    view = _round(api, rng, procs, chaos_db, private_redis, tally, timeout_s=600 + CHAOS_ITEMS / 5)
+                    view = _round(api, rng, procs, chaos_db, private_redis, tally, timeout_s=ROUND_TIMEOUT_S)
                     outcomes[f"retry-{view['status']}"] += 1
         finally:
             procs.stop()
