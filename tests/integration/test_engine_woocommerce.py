@@ -244,5 +244,17 @@ def test_records_without_a_natural_key_are_conflicts_never_matched_to_each_other
         # nothing keyless reached the hub, and the product whose SKU was cleared is kept (not taken for deleted)
         assert env.hub_fingerprints(org, "products") == before
         assert sku in before
+        # Someone gives them SKUs in the shop: the next run syncs them and closes their conflicts by itself.
+        with sim.store.lock:
+            for p in sim.store.products.values():
+                if p.name in ("Loose A", "Loose B"):
+                    products.update_product(sim.store, p, {"sku": f"LOOSE-{p.id}"})
+            products.update_product(sim.store, cleared, {"sku": sku})
+        view = env.run(org, systems=["woocommerce"], entities=["products"], direction="to-hub")
+        assert view["status"] == "completed", view
+        rows = [c for c in _conflicts(env, org) if c.entity == "products"]
+        assert [(c.status.value, c.resolution) for c in rows] == [("resolved", "readable_again")] * 3
+        after = env.hub_fingerprints(org, "products")
+        assert len(after) == len(before) + 2 and sku in after
     finally:
         server.stop()

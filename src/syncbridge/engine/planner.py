@@ -111,7 +111,9 @@ class _RecordTap:
     """Passes records through as side items, remembers the current page's records by id, and collects the
     records the system listed but that could not be read (they are conflicts, not deletions)."""
 
-    def __init__(self) -> None:
+    def __init__(self, watched: set[str] | None = None) -> None:
+        self.watched = watched or set()  # ids with an open read-side conflict ("<system>#<id>")
+        self.readable_again: list[str] = []  # of those, the ones read whole this time
         self.current: dict[str, Record] = {}
         self.cursor: str | None = None
         self.rejected: list[Rejected] = []
@@ -126,6 +128,8 @@ class _RecordTap:
                 ]
                 records = [r for r in records if has_natural_key(r) or is_deleted(r)]
             self.current = {str(r.external_id if r.external_id is not None else r.hub_id): r for r in records}
+            if self.watched:
+                self.readable_again.extend(i for i in self.current if i in self.watched)
             self.rejected.extend(rejected)
             self.rejected_ids.update(r.external_id for r in rejected)
             if cursor:
@@ -180,7 +184,8 @@ def plan_stage(ctx: PlanContext, connector: Connector) -> StagePlan:
         seq = batch_repo.next_seq(conn, ctx.org_id, ctx.run_id)
     link_items = _link_side(ctx.engine, ctx.org_id, entity, stage.system)
     hub_items = _hub_side(ctx.engine, ctx.org_id, entity)
-    tap = _RecordTap()
+    prefix = f"{stage.system.value}#"
+    tap = _RecordTap({key[len(prefix) :] for key in held if key.startswith(prefix)})
     complete = ctx.only_ids is None
     if stage.way == "in":
         changes = diff_sides(
@@ -241,6 +246,16 @@ def plan_stage(ctx: PlanContext, connector: Connector) -> StagePlan:
             flush()
     flush()
     _reject_conflicts(ctx, tap.rejected, held, result)
+    if tap.readable_again:
+        with transaction(ctx.engine) as conn:
+            conflict_repo.close_readable_again(
+                conn,
+                ctx.org_id,
+                entity.value,
+                stage.system.value,
+                [prefix + i for i in tap.readable_again],
+                resolved_by="syncbridge",
+            )
     result.source_cursor = tap.cursor
     return result
 

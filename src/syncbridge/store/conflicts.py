@@ -7,7 +7,7 @@ over the comparable fields, values in their plain JSON form (``codec.to_dict``).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -320,6 +320,35 @@ def close_conflict(
     if attempts is not None:
         values["attempts"] = attempts
     return _update_open(conn, org_id, conflict_id, values)
+
+
+def close_readable_again(
+    conn: sa.Connection, org_id: str, entity: str, system: str, keys: Sequence[str], *, resolved_by: str
+) -> int:
+    """Close the open read-side conflicts (``<system>#<id>``: a payload that could not be read, a record without a
+    natural key) of records that were read whole this time: someone fixed them at the source."""
+    if not keys:
+        return 0
+    now = now_utc()
+    result = conn.execute(
+        t.update()
+        .where(
+            t.c.org_id == org_id,
+            t.c.entity == entity,
+            t.c.source_system == system,
+            t.c.natural_key.in_(list(keys)),
+            _is_open(),
+        )
+        .values(
+            status=ConflictStatus.RESOLVED.value,
+            resolution="readable_again",
+            resolved_by=resolved_by,
+            resolved_at=now,
+            next_retry_at=None,
+            updated_at=now,
+        )
+    )
+    return int(result.rowcount or 0)
 
 
 def delete_for_batch(conn: sa.Connection, org_id: str, run_id: str, batch_id: str) -> int:
