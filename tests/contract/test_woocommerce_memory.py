@@ -13,9 +13,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from syncbridge.connectors.seen import SeenIds
 from syncbridge.connectors.woocommerce.connector import WooCommerceConnector
 from syncbridge.domain.records import EntityType
+from syncbridge.domain.seen import SeenIds
 
 SIZE = 100_000
 SERVE = """

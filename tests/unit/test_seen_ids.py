@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from syncbridge.connectors.seen import SeenIds
+from syncbridge.domain.seen import SeenIds
 
 BLOCK = 1 << 16
 

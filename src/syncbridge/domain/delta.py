@@ -33,6 +33,7 @@ import orjson
 
 from syncbridge.domain.fingerprint import diff_fields
 from syncbridge.domain.records import Record
+from syncbridge.domain.seen import SeenIds
 
 
 @dataclass(frozen=True, slots=True)
@@ -426,6 +427,7 @@ def diff_sides(
     # pack_id, inlined for decimal ids; an id is looked up as it is when no linked source id was packed (then a
     # packed form of it could not be linked either).
     decimal, other = int in read.packed_to, bool(read.packed_to - {int})
+    new_ids = SeenIds()  # unlinked decimal source ids read so far (2 bits to 2 bytes each, not a dict entry)
     # No change (the usual case): a live item whose fingerprint, as lower-case hex, is what its link state
     # starts with (see the link state). Else _linked_change sorts it out, and says what is wrong with a
     # malformed fingerprint.
@@ -436,8 +438,14 @@ def diff_sides(
         elif other:
             key = pack_id(sid)
         value = get(key)
-        if value is None:
-            by_source[key] = _SEEN
+        if value is None:  # not linked: remembered compactly (a first read of a big catalog is all of these)
+            if sid.isascii() and sid.isdigit() and sid[0] != "0" and len(sid) < 19:
+                number = int(sid)  # no link has this id in any form: linked decimal ids are packed to ints
+                if number in new_ids:
+                    continue  # the same id twice in one read (paging shifted): the first one counts
+                new_ids.add(number)
+            else:
+                by_source[key] = _SEEN
             change = _new_change(item, by_key)
         elif value is _SEEN:
             continue  # the same id twice in one read (paging shifted): the first one counts

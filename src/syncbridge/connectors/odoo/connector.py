@@ -25,8 +25,8 @@ from syncbridge.connectors.odoo.catalog import OrderHandler, ProductHandler
 from syncbridge.connectors.odoo.client import OdooClient
 from syncbridge.connectors.odoo.mapping import ODOO_DATETIME
 from syncbridge.connectors.odoo.writers import CustomerHandler, Handler, Outcome, PaymentHandler, StockHandler
-from syncbridge.connectors.seen import SeenIds
 from syncbridge.domain.records import EntityType, Record, System
+from syncbridge.domain.seen import SeenIds
 from syncbridge.errors import DuplicateKeyError, SyncError, ValidationError
 
 

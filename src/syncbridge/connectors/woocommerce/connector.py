@@ -22,7 +22,6 @@ from typing import Any
 import httpx
 
 from syncbridge.connectors.base import NullGate, Operation, OpResult, Page, Rejected, RequestGate
-from syncbridge.connectors.seen import SeenIds
 from syncbridge.connectors.woocommerce import lookups, writes
 from syncbridge.connectors.woocommerce import mapping as m
 from syncbridge.connectors.woocommerce.batching import item_error
@@ -32,6 +31,7 @@ from syncbridge.domain.records import (
     Record,
     System,
 )
+from syncbridge.domain.seen import SeenIds
 from syncbridge.errors import ValidationError
 
 BATCH = 100

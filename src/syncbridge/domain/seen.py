@@ -1,5 +1,6 @@
-"""A compact set of the integer ids a read has yielded, shared by the connectors (a page shifted by a concurrent
-write can list an id twice; a ``set`` of ints would cost some 60 bytes per id, linear in the catalog)."""
+"""A compact set of integer ids: the connectors' ids a read has yielded (a page shifted by a concurrent write can
+list an id twice) and the delta's unlinked source ids. A ``set`` of ints would cost some 60 bytes per id, linear
+in the catalog."""
 
 from __future__ import annotations
 
