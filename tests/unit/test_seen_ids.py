@@ -1,4 +1,4 @@
-"""``SeenIds``: the connectors' compact set of the integer ids a read has yielded (duplicates across pages are
+"""``SeenIds`` and ``SeenRaw``: compact sets of the ids a read has yielded (duplicates across pages are
 dropped with it), checked against a ``set`` and for the memory it promises."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from syncbridge.domain.seen import SeenIds
+from syncbridge.domain.seen import SeenIds, SeenRaw
 
 BLOCK = 1 << 16
 
@@ -66,3 +66,32 @@ def test_a_million_dense_ids_cost_128_kib_and_sparse_ids_two_bytes_each() -> Non
     assert 0 not in dense and 1_000_001 not in dense and 999_999 in dense
     sparse = SeenIds(i * 1_000_003 for i in range(1000))
     assert sparse.nbytes() == 2 * 1000  # never a bitmap up to the largest id (about 1e9)
+
+
+@pytest.mark.parametrize("order", ["ascending", "shuffled", "descending"])
+def test_seen_raw_answers_as_a_set_does(order: str) -> None:
+    rng = random.Random(7)
+    ids = [rng.randbytes(16) for _ in range(3000)]
+    ids += ids[::7]  # some met twice
+    if order == "ascending":
+        ids.sort()
+    elif order == "descending":
+        ids.sort(reverse=True)
+    else:
+        rng.shuffle(ids)
+    seen, reference = SeenRaw(), set()
+    for raw in ids:
+        assert seen.add(raw) == (raw not in reference)
+        reference.add(raw)
+    assert all(raw in seen for raw in reference)
+    assert not any(rng.randbytes(16) in seen for _ in range(500))
+
+
+def test_seen_raw_costs_16_bytes_an_id_read_in_order() -> None:
+    seen = SeenRaw()
+    for n in range(100_000):
+        assert seen.add(n.to_bytes(16, "big"))
+    assert seen.nbytes() == 16 * 100_000
+    assert not seen.add((5).to_bytes(16, "big"))  # met already, found in the log
+    with pytest.raises(ValueError):
+        seen.add(b"short")

@@ -33,7 +33,7 @@ import orjson
 
 from syncbridge.domain.fingerprint import diff_fields
 from syncbridge.domain.records import Record
-from syncbridge.domain.seen import SeenIds
+from syncbridge.domain.seen import SeenIds, SeenRaw
 
 
 @dataclass(frozen=True, slots=True)
@@ -428,6 +428,7 @@ def diff_sides(
     # packed form of it could not be linked either).
     decimal, other = int in read.packed_to, bool(read.packed_to - {int})
     new_ids = SeenIds()  # unlinked decimal source ids read so far (2 bits to 2 bytes each, not a dict entry)
+    new_raw = SeenRaw()  # unlinked 32-hex source ids (hub ids) read so far (16 bytes each, read in order)
     # No change (the usual case): a live item whose fingerprint, as lower-case hex, is what its link state
     # starts with (see the link state). Else _linked_change sorts it out, and says what is wrong with a
     # malformed fingerprint.
@@ -444,6 +445,9 @@ def diff_sides(
                 if number in new_ids:
                     continue  # the same id twice in one read (paging shifted): the first one counts
                 new_ids.add(number)
+            elif type(packed := key if type(key) is bytes else pack_id(sid)) is bytes:
+                if not new_raw.add(packed):
+                    continue  # the same id twice in one read
             else:
                 by_source[key] = _SEEN
             change = _new_change(item, by_key)

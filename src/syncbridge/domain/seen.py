@@ -69,3 +69,50 @@ class SeenIds:
     def nbytes(self) -> int:
         """The bytes its blocks hold (the ids' storage, without the objects' headers)."""
         return sum(len(b) if isinstance(b, bytearray) else b.itemsize * len(b) for b in self._blocks.values())
+
+
+class SeenRaw:
+    """16-byte ids (packed 32-hex hub ids) met so far: 16 bytes each while they come in ascending order, as the hub
+    is read (keyset pages in id order), one ``set`` entry each for those that come out of order."""
+
+    __slots__ = ("_extra", "_last", "_log")
+
+    _SIZE = 16
+
+    def __init__(self) -> None:
+        self._log = bytearray()  # ascending, _SIZE bytes each
+        self._last = b""
+        self._extra: set[bytes] = set()
+
+    def add(self, raw: bytes) -> bool:
+        """Remember ``raw`` (16 bytes); False when it was met already."""
+        if len(raw) != self._SIZE:
+            raise ValueError(f"SeenRaw holds {self._SIZE}-byte ids, not {len(raw)}")
+        if raw > self._last:  # above everything met so far (the log and the extras are all <= _last)
+            self._log += raw
+            self._last = raw
+            return True
+        if raw in self._extra or self._in_log(raw):
+            return False
+        self._extra.add(raw)
+        return True
+
+    def __contains__(self, raw: bytes) -> bool:
+        return raw in self._extra or self._in_log(raw)
+
+    def _in_log(self, raw: bytes) -> bool:
+        log, size = self._log, self._SIZE
+        low, high = 0, len(log) // size
+        while low < high:
+            mid = (low + high) // 2
+            value = log[mid * size : (mid + 1) * size]
+            if value == raw:
+                return True
+            if value < raw:
+                low = mid + 1
+            else:
+                high = mid
+        return False
+
+    def nbytes(self) -> int:
+        return len(self._log) + self._SIZE * len(self._extra)
