@@ -62,6 +62,12 @@ def keyless(record: Record, system: System) -> Rejected:
     )
 
 
+def read_side_key(system: System, external_id: str = "") -> str:
+    """The natural key of a read-side conflict (a record listed unreadable or without a natural key):
+    ``<system>#<id>``; with no id, the prefix all of that system's share."""
+    return f"{system.value}#{external_id}"
+
+
 def side_items(records: Iterable[Record]) -> Iterator[SideItem]:
     for r in records:
         yield SideItem(
@@ -184,7 +190,7 @@ def plan_stage(ctx: PlanContext, connector: Connector) -> StagePlan:
         seq = batch_repo.next_seq(conn, ctx.org_id, ctx.run_id)
     link_items = _link_side(ctx.engine, ctx.org_id, entity, stage.system)
     hub_items = _hub_side(ctx.engine, ctx.org_id, entity)
-    prefix = f"{stage.system.value}#"
+    prefix = read_side_key(stage.system)
     tap = _RecordTap({key[len(prefix) :] for key in held if key.startswith(prefix)})
     complete = ctx.only_ids is None
     if stage.way == "in":
@@ -253,7 +259,7 @@ def plan_stage(ctx: PlanContext, connector: Connector) -> StagePlan:
                 ctx.org_id,
                 entity.value,
                 stage.system.value,
-                [prefix + i for i in tap.readable_again],
+                [read_side_key(stage.system, i) for i in tap.readable_again],
                 resolved_by="syncbridge",
             )
     result.source_cursor = tap.cursor
@@ -265,7 +271,7 @@ def _reject_conflicts(ctx: PlanContext, rejected: Sequence[Rejected], held: set[
     stage = ctx.stage
     notes = []
     for reject in rejected:
-        key = f"{stage.system.value}#{reject.external_id}"
+        key = read_side_key(stage.system, reject.external_id)
         if key in held:
             continue
         notes.append(
