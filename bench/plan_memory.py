@@ -19,8 +19,8 @@ Before the "out" stages the hub and the WooCommerce links are written straight i
 the WooCommerce connector reads, as the "in" stage's batches would leave them. Each stage is planned in a fresh
 process: ``rss`` is its ``VmHWM`` after planning minus before (the interpreter and imports), ``heap`` the peak
 traced by tracemalloc (``--tracemalloc``, which slows planning about 3x). With ``--tracemalloc`` the top lines
-are those of the heap when the source side has been read (the delta's maps are full then) compared with the
-heap before planning: what the planning holds at its peak, by line.
+are those of the heap when the system's side has been read compared with the heap before planning: what the
+planning holds per id, by line.
 """
 
 from __future__ import annotations
@@ -122,16 +122,15 @@ def plan_one(db_url: str, key_file: str, org_id: str, run_id: str, stage_index: 
     )
     snapshots: list[tracemalloc.Snapshot] = []
     if trace:
-        # The source side is read last (links and target first): when it is exhausted, the delta's maps are
-        # as full as they get. Keep the heap as it is then.
-        pages, hub_side = planner._pages, planner._hub_side
+        # When the system's side is exhausted, whatever the delta keeps per id is as full as it gets (the walk
+        # of the hub or the links that follows keeps nothing per id). Keep the heap as it is then.
+        pages = planner._pages
 
         def traced(inner: Iterator[Any]) -> Iterator[Any]:
             yield from inner
             snapshots[1:] = [tracemalloc.take_snapshot()]
 
         planner._pages = lambda *a: traced(pages(*a))  # type: ignore[assignment]
-        planner._hub_side = lambda *a: traced(hub_side(*a))  # type: ignore[assignment]
         tracemalloc.start(1)
         snapshots.append(tracemalloc.take_snapshot())
     before = vm("VmHWM")

@@ -102,8 +102,8 @@ def test_db_commands(cli: CliRunner) -> None:
     assert orjson.loads(_run(cli, "db", "current", "--json"))["current"] is None
     _run(cli, "db", "upgrade")
     assert orjson.loads(_run(cli, "db", "current", "--json")) == {
-        "current": "0002",
-        "head": "0002",
+        "current": "0003",
+        "head": "0003",
         "up_to_date": True,
     }
     _run(cli, "db", "downgrade")

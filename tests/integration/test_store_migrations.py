@@ -26,7 +26,7 @@ def test_upgrade_from_empty_matches_tables_then_downgrade_to_empty(db_url: str) 
 
     migrate.upgrade(db_url)
 
-    assert migrate.current(db_url) == "0002"
+    assert migrate.current(db_url) == "0003"
     assert _tables(db_url) == set(metadata.tables) | {"alembic_version"}
     engine = make_engine(db_url)
     try:
@@ -73,7 +73,9 @@ def test_upgrade_is_idempotent_and_survives_data(db_url: str) -> None:
         engine.dispose()
 
 
-@pytest.mark.parametrize(("revision", "expected"), [("head", "0002"), ("0001", "0001"), ("0002", "0002")])
+@pytest.mark.parametrize(
+    ("revision", "expected"), [("head", "0003"), ("0001", "0001"), ("0002", "0002"), ("0003", "0003")]
+)
 def test_upgrade_to_named_revision(sqlite_url: str, revision: str, expected: str) -> None:
     migrate.upgrade(sqlite_url, revision)
     assert migrate.current(sqlite_url) == expected

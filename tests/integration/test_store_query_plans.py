@@ -19,7 +19,7 @@ from sqlalchemy import event
 
 from syncbridge.config import load_settings
 from syncbridge.domain.records import EntityType, Product
-from syncbridge.store import hub_records, idempotency, orgs
+from syncbridge.store import delta_lookup, hub_records, idempotency, links, orgs
 from syncbridge.store.bootstrap import open_store
 from syncbridge.store.session import transaction
 
@@ -80,3 +80,30 @@ def test_effect_states_seek_each_key(store: tuple[sa.Engine, str]) -> None:
     plans = plans_of(engine, "sync_idempotency_log", lambda c: idempotency.effect_states(c, org, keys))
     assert len(plans) == 1
     assert "ix_sync_idempotency_org_key (org_id=? AND key=?)" in plans[0]
+
+
+def test_the_planners_delta_lookups_seek(store: tuple[sa.Engine, str]) -> None:
+    """The store-backed delta's per-page lookups: links by external id, then each one's hub row by id; hub rows by
+    natural key with their link by hub id; the final walks page through an index. None scans a table."""
+    engine, org = store
+    with transaction(engine) as conn:
+        ids = [h for h, *_ in hub_records.iter_fingerprints(conn, org, EntityType.PRODUCTS)]
+        links.upsert_links(
+            conn,
+            org,
+            [
+                links.LinkWrite("products", h, "woocommerce", str(n + 1), None)
+                for n, h in enumerate(ids[:25])
+            ],
+        )
+    products = EntityType.PRODUCTS
+    calls: list[Callable[[sa.Connection], object]] = [
+        lambda c: delta_lookup.linked_states(c, org, products, "woocommerce", [str(n) for n in range(1, 40)]),
+        lambda c: delta_lookup.unlinked_live_by_keys(c, org, products, "woocommerce", [f"P-{i}" for i in range(40)]),
+        lambda c: delta_lookup.hub_link_page(c, org, products, "woocommerce", after="", limit=10),
+        lambda c: delta_lookup.link_hub_page(c, org, products, "woocommerce", after="", limit=10),
+    ]
+    for call in calls:
+        plans = plans_of(engine, "sync_link", call)
+        assert plans, call
+        assert not [p for p in plans if p.startswith("SCAN") or "TEMP B-TREE" in p], plans

@@ -378,7 +378,12 @@ def _target_item_fused(
 
 
 def _linked_change(item: SideItem, ptgt: PackedId, current: bytes) -> Change | None:
-    last, tfp, target_gone = _read_state(current)
+    return _change_of(item, ptgt, *_read_state(current))
+
+
+def _change_of(
+    item: SideItem, ptgt: PackedId, last: bytes | None, tfp: bytes | None, target_gone: bool
+) -> Change | None:
     if item.deleted:
         if target_gone:
             return None
@@ -396,13 +401,39 @@ def _linked_change(item: SideItem, ptgt: PackedId, current: bytes) -> Change | N
     return Change(kind, item.id, unpack_id(ptgt), item.natural_key, item.fingerprint, _hex(tfp))
 
 
-def _new_change(item: SideItem, by_key: dict[str, tuple[str, str]]) -> Change | None:
+def linked_change(
+    item: SideItem, target_id: str, last: str | None, target_fingerprint: str | None, target_gone: bool
+) -> Change | None:
+    """The change a linked source item implies: ``last`` is the link's last fingerprint, ``target_fingerprint``
+    the target's (None when the target was not found), ``target_gone`` whether it is deleted or was not found.
+    The same rule ``diff_sides`` applies; the store-backed delta (``engine.store_delta``) calls it per item."""
+    return _change_of(
+        item,
+        target_id,
+        _fp(last) if last else None,
+        _fp(target_fingerprint) if target_fingerprint else None,
+        target_gone,
+    )
+
+
+def absent_source_change(source_id: str, target_id: str, target_fingerprint: str | None) -> Change:
+    """A linked source record that a complete read did not list: deleted at the source (the caller has checked
+    that the target is still alive)."""
+    return Change(ChangeKind.DELETED, source_id, target_id, "", None, target_fingerprint)
+
+
+def new_change(item: SideItem, match: tuple[str, str] | None) -> Change | None:
+    """The change an unlinked source item implies: nothing if it is deleted, else NEW, matched by natural key
+    when ``match`` (target id, target fingerprint) is the unlinked live target record with its natural key."""
     if item.deleted:
         return None
-    match = by_key.pop(item.natural_key, None)
     if match is None:
         return Change(ChangeKind.NEW, item.id, None, item.natural_key, item.fingerprint, None)
     return Change(ChangeKind.NEW, item.id, match[0], item.natural_key, item.fingerprint, match[1], True)
+
+
+def _new_change(item: SideItem, by_key: dict[str, tuple[str, str]]) -> Change | None:
+    return None if item.deleted else new_change(item, by_key.pop(item.natural_key, None))
 
 
 def diff_sides(
@@ -473,7 +504,7 @@ def diff_sides(
         ptgt, current = (value[:16], value[16:]) if fused else (value, state[value])
         _, tfp, target_gone = _read_state(current)
         if not target_gone:
-            yield Change(ChangeKind.DELETED, unpack_id(psrc), unpack_id(ptgt), "", None, _hex(tfp))
+            yield absent_source_change(unpack_id(psrc), unpack_id(ptgt), _hex(tfp))
 
 
 def _hex(value: bytes | None) -> str | None:

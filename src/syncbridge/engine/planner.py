@@ -1,7 +1,8 @@
 """Planning one stage: read both sides, compute the delta, write the operations as batches.
 
-The planner streams the source side through ``diff_sides`` (memory grows with ids, not records), turns each
-change into a ``PlannedOp`` carrying the record to write, and writes batches of ``batch_size`` as it goes.
+The planner streams the system's side through ``engine.store_delta`` (the hub's side and the links stay in the
+database, looked up a page at a time, so memory does not grow with the catalog), turns each change into a
+``PlannedOp`` carrying the record to write, and writes batches of ``batch_size`` as it goes.
 Nothing external is written here. Changes that both sides made since the last sync are settled by the field
 policies when they can be, else recorded as DataMismatch conflicts; the plan only holds what it may apply.
 """
@@ -9,27 +10,28 @@ policies when they can be, else recorded as DataMismatch conflicts; the plan onl
 from __future__ import annotations
 
 import dataclasses
+import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from operator import attrgetter, itemgetter
 
 from sqlalchemy.engine import Engine
 
 from syncbridge.connectors.base import Connector, OpKind, Rejected
 from syncbridge.domain.codec import to_dict
 from syncbridge.domain.conflicts import ConflictType, FieldPolicies, settle_mismatch
-from syncbridge.domain.delta import Change, ChangeKind, LinkItem, SideItem, diff_sides, field_diff
+from syncbridge.domain.delta import Change, ChangeKind, SideItem, field_diff
 from syncbridge.domain.fingerprint import fingerprint_of
 from syncbridge.domain.plan import PlannedOp, Selective, plan_op
 from syncbridge.domain.records import EntityType, Record, StockLevel, System
 from syncbridge.engine.conflict_sink import ConflictNote, drop_plan_conflicts, record_conflicts
 from syncbridge.engine.stages import Stage
+from syncbridge.engine.store_delta import claim_prefix, store_changes
 from syncbridge.errors import ValidationError
 from syncbridge.store import batches as batch_repo
 from syncbridge.store import conflicts as conflict_repo
-from syncbridge.store import hub_records, links
+from syncbridge.store import hub_records
 from syncbridge.store import runs as run_repo
-from syncbridge.store._util import keyset_pages
+from syncbridge.store.delta_lookup import drop_claims
 from syncbridge.store.session import refresh_statistics, transaction
 
 
@@ -125,7 +127,8 @@ class _RecordTap:
         self.rejected: list[Rejected] = []
         self.rejected_ids: set[str] = set()
 
-    def items(self, pages: Iterable[_PageData], system: System) -> Iterator[SideItem]:
+    def pages(self, pages: Iterable[_PageData], system: System) -> Iterator[list[SideItem]]:
+        """A page of side items at a time; ``current`` holds that page's records until the next is read."""
         for records, cursor, rejected in pages:
             if not all(map(has_natural_key, records)):
                 rejected = [
@@ -140,7 +143,7 @@ class _RecordTap:
             self.rejected_ids.update(r.external_id for r in rejected)
             if cursor:
                 self.cursor = cursor
-            yield from side_items(records)
+            yield list(side_items(records))
 
 
 def _pages(connector: Connector, entity: EntityType, only_ids: Sequence[str] | None) -> Iterator[_PageData]:
@@ -152,58 +155,37 @@ def _pages(connector: Connector, entity: EntityType, only_ids: Sequence[str] | N
         yield page.records, page.cursor, page.rejected
 
 
-# The hub's side and the links are read a page at a time, each page in a short transaction of its own, and fed
-# straight into diff_sides: the planner never holds them as a list (memory grows with its compact maps only),
-# and no long transaction holds SQLite's write lock. Paging by id is stable: while a stage is planned no other
-# run writes its entity, and none of its batches runs.
-_PAGE = 5000
-
-
-def _hub_side(engine: Engine, org_id: str, entity: EntityType) -> Iterator[SideItem]:
-    def page(after: str) -> list[tuple[str, str, str, bool]]:
-        with transaction(engine) as conn:
-            return hub_records.fingerprint_page(conn, org_id, entity, after=after, limit=_PAGE)
-
-    for hub_id, natural_key, fingerprint, deleted in keyset_pages(page, itemgetter(0), _PAGE):
-        yield SideItem(id=hub_id, natural_key=natural_key, fingerprint=fingerprint, deleted=deleted)
-
-
-def _link_side(engine: Engine, org_id: str, entity: EntityType, system: System) -> Iterator[LinkItem]:
-    def page(after: str) -> list[links.LinkRow]:
-        with transaction(engine) as conn:
-            return links.link_page(conn, org_id, entity.value, system.value, after=after, limit=_PAGE)
-
-    for row in keyset_pages(page, attrgetter("id"), _PAGE):
-        yield LinkItem(hub_id=row.hub_id, external_id=row.external_id, last_fingerprint=row.last_fingerprint)
-
-
 def plan_stage(ctx: PlanContext, connector: Connector) -> StagePlan:
     """Plan one stage; ``connector`` is the external system's (the source of an "in" stage, target of "out")."""
     stage = ctx.stage
     result = StagePlan()
     entity = stage.entity
     refresh_statistics(ctx.engine, [hub_records.table_of(entity).name, "sync_link"])  # earlier stages grew them
+    claims = claim_prefix(ctx.run_id, ctx.stage_index)
     with transaction(ctx.engine) as conn:
         batch_repo.delete_stage_batches(conn, ctx.org_id, ctx.run_id, ctx.stage_index)
         drop_plan_conflicts(conn, ctx.org_id, ctx.run_id, ctx.stage_index)
+        drop_claims(conn, claims)  # an earlier attempt's, cut short
         held = conflict_repo.open_natural_keys(conn, ctx.org_id, entity.value, stage.system.value)
         seq = batch_repo.next_seq(conn, ctx.org_id, ctx.run_id)
-    link_items = _link_side(ctx.engine, ctx.org_id, entity, stage.system)
-    hub_items = _hub_side(ctx.engine, ctx.org_id, entity)
     prefix = read_side_key(stage.system)
     tap = _RecordTap({key[len(prefix) :] for key in held if key.startswith(prefix)})
-    complete = ctx.only_ids is None
+    # The delta against the store: links and hub fingerprints stay in the database (looked up a page at a time),
+    # so planning memory does not grow with the catalog.
     if stage.way == "in":
-        changes = diff_sides(
-            tap.items(_pages(connector, entity, ctx.only_ids), stage.system),
-            hub_items,
-            link_items,
-            source_is_hub=False,
-            complete=complete,
-        )
+        system_pages = tap.pages(_pages(connector, entity, ctx.only_ids), stage.system)
     else:
-        target = side_items(r for records, _, _ in _pages(connector, entity, None) for r in records)
-        changes = diff_sides(hub_items, target, link_items, source_is_hub=True, complete=True)
+        system_pages = (list(side_items(records)) for records, _, _ in _pages(connector, entity, None))
+    changes = store_changes(
+        ctx.engine,
+        ctx.org_id,
+        entity,
+        stage.system,
+        system_pages,
+        way="in" if stage.way == "in" else "out",
+        token=claims + uuid.uuid4().hex,
+        complete=ctx.only_ids is None or stage.way == "out",
+    )
 
     pending: list[tuple[Change, Record | None]] = []
     notes: list[ConflictNote] = []
@@ -251,6 +233,8 @@ def plan_stage(ctx: PlanContext, connector: Connector) -> StagePlan:
         if len(pending) >= ctx.batch_size * 10:
             flush()
     flush()
+    with transaction(ctx.engine) as conn:
+        drop_claims(conn, claims)
     _reject_conflicts(ctx, tap.rejected, held, result)
     if tap.readable_again:
         with transaction(ctx.engine) as conn:

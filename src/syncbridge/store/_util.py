@@ -26,10 +26,19 @@ def chunked(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
 def keyset_pages(fetch: Callable[[str], Sequence[T]], key: Callable[[T], str], limit: int) -> Iterator[T]:
     """Every row of a keyset-paged read: ``fetch(after)`` returns up to ``limit`` rows whose key is above
     ``after``, in key order; the next page starts after the last row's ``key``."""
+    for rows in keyset_chunks(fetch, key, limit):
+        yield from rows
+
+
+def keyset_chunks(
+    fetch: Callable[[str], Sequence[T]], key: Callable[[T], str], limit: int
+) -> Iterator[Sequence[T]]:
+    """``keyset_pages``, a page at a time (empty pages left out)."""
     after = ""
     while True:
         rows = fetch(after)
-        yield from rows
+        if rows:
+            yield rows
         if len(rows) < limit:
             return
         after = key(rows[-1])

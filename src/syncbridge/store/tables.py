@@ -137,6 +137,16 @@ sync_link = sa.Table(
     sa.UniqueConstraint("org_id", "entity", "system", "hub_id", name="uq_sync_link_hub"),
 )
 
+# Which hub records one planning attempt has matched by natural key so far (``token``: the attempt), so that a
+# second unlinked record with the same key is not matched to it too. Kept in the database, not in the planner,
+# so that planning memory does not grow with the number of matches (a first sync of two full catalogs).
+sync_plan_claim = sa.Table(
+    "sync_plan_claim",
+    metadata,
+    sa.Column("token", sa.String(100), primary_key=True),
+    sa.Column("hub_id", sa.String(32), primary_key=True),
+)
+
 sync_cursor = sa.Table(
     "sync_cursor",
     metadata,
