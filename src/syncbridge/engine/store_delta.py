@@ -19,6 +19,7 @@ listing counts in both directions. ``tests/integration/test_store_delta.py`` che
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from operator import attrgetter
 from typing import Literal
 
@@ -91,9 +92,58 @@ def store_changes(
     caller may keep just the current page's records. ``complete=False`` (some ids only) finds no deletions.
     ``way="out"``: the hub is the source and the system the target. ``token`` names this planning attempt's
     claims (``claim_prefix`` + something unique); the caller drops them when done."""
-    if way == "in":
-        return _inbound(engine, org_id, entity, system, pages, token=token, complete=complete)
-    return _outbound(engine, org_id, entity, system, pages, token=token)
+    store = _Store(engine, org_id, entity, system, token)
+    return _inbound(store, pages, complete=complete) if way == "in" else _outbound(store, pages)
+
+
+@dataclass(frozen=True, slots=True)
+class _Store:
+    """The hub's side of one stage's delta: each read in a short transaction of its own."""
+
+    engine: Engine
+    org_id: str
+    entity: EntityType
+    system: System
+    token: str
+
+    def linked_states(self, items: Sequence[SideItem]) -> dict[str, lookup.LinkedState]:
+        with transaction(self.engine) as conn:
+            return lookup.linked_states(conn, self.org_id, self.entity, self.system.value, [i.id for i in items])
+
+    def matches(self, unlinked: Sequence[SideItem]) -> dict[str, tuple[str, str]]:
+        """``system id -> (hub id, hub fingerprint)`` for the unlinked live items that match, by natural key, an
+        unlinked live hub record no earlier item of this attempt matched (the first item with a key wins)."""
+        if not unlinked:
+            return {}
+        with transaction(self.engine) as conn:
+            keys = [i.natural_key for i in unlinked]
+            found = lookup.unlinked_live_by_keys(conn, self.org_id, self.entity, self.system.value, keys)
+            if not found:
+                return {}
+            first: dict[str, str] = {}  # natural key -> the first item's id
+            for item in unlinked:
+                if item.natural_key in found:
+                    first.setdefault(item.natural_key, item.id)
+            fresh = lookup.claim(conn, self.token, [found[key][0] for key in first])
+        return {first[key]: found[key] for key in first if found[key][0] in fresh}
+
+    def claimed(self, hub_ids: Sequence[str]) -> set[str]:
+        with transaction(self.engine) as conn:
+            return lookup.claimed(conn, self.token, hub_ids)
+
+    def links(self) -> Iterator[lookup.LinkedState]:
+        def page(after: str) -> list[lookup.LinkedState]:
+            with transaction(self.engine) as conn:
+                return lookup.link_hub_page(conn, self.org_id, self.entity, self.system.value, after=after, limit=_PAGE)
+
+        return keyset_pages(page, attrgetter("external_id"), _PAGE)
+
+    def hub_pages(self) -> Iterator[Sequence[lookup.HubLinkRow]]:
+        def page(after: str) -> list[lookup.HubLinkRow]:
+            with transaction(self.engine) as conn:
+                return lookup.hub_link_page(conn, self.org_id, self.entity, self.system.value, after=after, limit=_PAGE)
+
+        return keyset_chunks(page, attrgetter("hub_id"), _PAGE)
 
 
 def _first_reads(page: Sequence[SideItem], seen: _SeenIds) -> list[SideItem]:
@@ -111,44 +161,14 @@ def _chunks(pages: Iterable[Sequence[SideItem]], size: int) -> Iterator[list[Sid
         yield chunk
 
 
-def _matches(
-    engine: Engine, org_id: str, entity: EntityType, system: System, token: str, unlinked: Sequence[SideItem]
-) -> dict[str, tuple[str, str]]:
-    """``system id -> (hub id, hub fingerprint)`` for the unlinked live items that match, by natural key, an
-    unlinked live hub record no earlier item of this attempt matched (the first item with a key wins)."""
-    if not unlinked:
-        return {}
-    with transaction(engine) as conn:
-        found = lookup.unlinked_live_by_keys(conn, org_id, entity, system.value, [i.natural_key for i in unlinked])
-        if not found:
-            return {}
-        first: dict[str, str] = {}  # natural key -> the first item's id
-        for item in unlinked:
-            if item.natural_key in found:
-                first.setdefault(item.natural_key, item.id)
-        fresh = lookup.claim(conn, token, [found[key][0] for key in first])
-    return {first[key]: found[key] for key in first if found[key][0] in fresh}
-
-
-def _inbound(
-    engine: Engine,
-    org_id: str,
-    entity: EntityType,
-    system: System,
-    pages: Iterable[Sequence[SideItem]],
-    *,
-    token: str,
-    complete: bool,
-) -> Iterator[Change]:
+def _inbound(store: _Store, pages: Iterable[Sequence[SideItem]], *, complete: bool) -> Iterator[Change]:
     seen = _SeenIds()
     for page in pages:
         items = _first_reads(page, seen)
         if not items:
             continue
-        with transaction(engine) as conn:
-            states = lookup.linked_states(conn, org_id, entity, system.value, [i.id for i in items])
-        unlinked = [i for i in items if i.id not in states and not i.deleted]
-        matches = _matches(engine, org_id, entity, system, token, unlinked)
+        states = store.linked_states(items)
+        matches = store.matches([i for i in items if i.id not in states and not i.deleted])
         for item in items:
             state = states.get(item.id)
             if state is None:
@@ -161,43 +181,19 @@ def _inbound(
                 yield change
     if not complete:
         return
-    link_pages = keyset_pages(
-        lambda after: _link_page(engine, org_id, entity, system, after), attrgetter("external_id"), _PAGE
-    )
-    for state in link_pages:
+    for state in store.links():
         if not state.hub_deleted and state.external_id not in seen:
             yield absent_source_change(state.external_id, state.hub_id, state.hub_fingerprint)
 
 
-def _link_page(
-    engine: Engine, org_id: str, entity: EntityType, system: System, after: str
-) -> list[lookup.LinkedState]:
-    with transaction(engine) as conn:
-        return lookup.link_hub_page(conn, org_id, entity, system.value, after=after, limit=_PAGE)
-
-
-def _hub_page(engine: Engine, org_id: str, entity: EntityType, system: System, after: str) -> list[lookup.HubLinkRow]:
-    with transaction(engine) as conn:
-        return lookup.hub_link_page(conn, org_id, entity, system.value, after=after, limit=_PAGE)
-
-
-def _outbound(
-    engine: Engine,
-    org_id: str,
-    entity: EntityType,
-    system: System,
-    pages: Iterable[Sequence[SideItem]],
-    *,
-    token: str,
-) -> Iterator[Change]:
+def _outbound(store: _Store, pages: Iterable[Sequence[SideItem]]) -> Iterator[Change]:
     seen = _SeenIds()
     claims = 0
     for chunk in _chunks(pages, _CHUNK):
         items = _first_reads(chunk, seen)
         if not items:
             continue
-        with transaction(engine) as conn:
-            states = lookup.linked_states(conn, org_id, entity, system.value, [i.id for i in items])
+        states = store.linked_states(items)
         for item in items:
             state = states.get(item.id)
             if state is None:
@@ -211,7 +207,7 @@ def _outbound(
             if change is not None:
                 yield change
         unlinked = [i for i in items if i.id not in states and not i.deleted]
-        matches = _matches(engine, org_id, entity, system, token, unlinked)
+        matches = store.matches(unlinked)
         claims += len(matches)
         for item in unlinked:
             match = matches.get(item.id)
@@ -220,16 +216,9 @@ def _outbound(
                 change = new_change(hub_item, (item.id, item.fingerprint))
                 if change is not None:
                     yield change
-    hub_pages = keyset_chunks(
-        lambda after: _hub_page(engine, org_id, entity, system, after), attrgetter("hub_id"), _PAGE
-    )
-    for page in hub_pages:
-        taken: set[str] = set()
-        if claims:
-            fresh = [r.hub_id for r in page if r.external_id is None and not r.deleted]
-            if fresh:
-                with transaction(engine) as conn:
-                    taken = lookup.claimed(conn, token, fresh)
+    for page in store.hub_pages():
+        fresh = [r.hub_id for r in page if r.external_id is None and not r.deleted]
+        taken = store.claimed(fresh) if claims and fresh else set()
         for row in page:
             item = SideItem(row.hub_id, row.natural_key, row.fingerprint, row.deleted)
             if row.external_id is None:
@@ -240,4 +229,3 @@ def _outbound(
                 change = linked_change(item, row.external_id, row.last_fingerprint, None, True)
             if change is not None:
                 yield change
-

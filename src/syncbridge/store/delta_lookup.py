@@ -56,36 +56,44 @@ def _hub_join(org_id: str, entity: EntityType) -> tuple[sa.Table, sa.ColumnEleme
     return table, sa.and_(table.c.org_id == org_id, table.c.id == sync_link.c.hub_id)
 
 
+def _linked_select(org_id: str, entity: EntityType, system: str) -> sa.Select[Any]:
+    """The links of (entity, system), each with its hub record's state (NULLs when the record is missing)."""
+    table, on = _hub_join(org_id, entity)
+    return (
+        sa.select(
+            sync_link.c.external_id,
+            sync_link.c.hub_id,
+            sync_link.c.last_fingerprint,
+            table.c.fingerprint,
+            table.c.deleted,
+            *[table.c[name] for name in key_columns(entity)],
+        )
+        .select_from(sync_link.outerjoin(table, on))
+        .where(*_link_scope(org_id, entity, system))
+    )
+
+
+def _linked_state(entity: EntityType, row: sa.Row[Any]) -> LinkedState:
+    present = row.fingerprint is not None
+    return LinkedState(
+        external_id=row.external_id,
+        hub_id=row.hub_id,
+        last_fingerprint=row.last_fingerprint,
+        hub_natural_key=natural_key_of_row(entity, row) if present else "",
+        hub_fingerprint=row.fingerprint,
+        hub_deleted=bool(row.deleted) if present else True,
+    )
+
+
 def linked_states(
     conn: sa.Connection, org_id: str, entity: EntityType, system: str, external_ids: Sequence[str]
 ) -> dict[str, LinkedState]:
     """The links of these external ids with their hub records' state, keyed by external id (unlinked: absent)."""
-    table, on = _hub_join(org_id, entity)
-    cols = [table.c[name] for name in key_columns(entity)]
+    query = _linked_select(org_id, entity, system)
     out: dict[str, LinkedState] = {}
     for part in chunked(list(external_ids), _IN_CHUNK):
-        query = (
-            sa.select(
-                sync_link.c.external_id,
-                sync_link.c.hub_id,
-                sync_link.c.last_fingerprint,
-                table.c.fingerprint,
-                table.c.deleted,
-                *cols,
-            )
-            .select_from(sync_link.outerjoin(table, on))
-            .where(*_link_scope(org_id, entity, system), sync_link.c.external_id.in_(part))
-        )
-        for row in conn.execute(query):
-            present = row.fingerprint is not None
-            out[row.external_id] = LinkedState(
-                external_id=row.external_id,
-                hub_id=row.hub_id,
-                last_fingerprint=row.last_fingerprint,
-                hub_natural_key=natural_key_of_row(entity, row) if present else "",
-                hub_fingerprint=row.fingerprint,
-                hub_deleted=bool(row.deleted) if present else True,
-            )
+        for row in conn.execute(query.where(sync_link.c.external_id.in_(part))):
+            out[row.external_id] = _linked_state(entity, row)
     return out
 
 
@@ -155,31 +163,13 @@ def link_hub_page(
 ) -> list[LinkedState]:
     """Up to ``limit`` links of ``system`` with external ids above ``after``, in external id order (the
     ``uq_sync_link_external`` index: no sort), each with its hub record's state."""
-    table, on = _hub_join(org_id, entity)
-    rows = conn.execute(
-        sa.select(
-            sync_link.c.external_id,
-            sync_link.c.hub_id,
-            sync_link.c.last_fingerprint,
-            table.c.fingerprint,
-            table.c.deleted,
-        )
-        .select_from(sync_link.outerjoin(table, on))
-        .where(*_link_scope(org_id, entity, system), sync_link.c.external_id > after)
+    query = (
+        _linked_select(org_id, entity, system)
+        .where(sync_link.c.external_id > after)
         .order_by(sync_link.c.external_id)
         .limit(limit)
-    ).all()
-    return [
-        LinkedState(
-            external_id=r.external_id,
-            hub_id=r.hub_id,
-            last_fingerprint=r.last_fingerprint,
-            hub_natural_key="",
-            hub_fingerprint=r.fingerprint,
-            hub_deleted=bool(r.deleted) if r.fingerprint is not None else True,
-        )
-        for r in rows
-    ]
+    )
+    return [_linked_state(entity, row) for row in conn.execute(query)]
 
 
 def claim(conn: sa.Connection, token: str, hub_ids: Sequence[str]) -> set[str]:
