@@ -116,7 +116,7 @@ _PageData = tuple[Sequence[Record], str | None, Sequence[Rejected]]
 
 
 class _RecordTap:
-    """Passes records through as side items, remembers the current page's records by id, and collects the
+    """Passes records through as side items, remembers the current chunk's records by id, and collects the
     records the system listed but that could not be read (they are conflicts, not deletions)."""
 
     def __init__(self, watched: set[str] | None = None) -> None:
@@ -127,8 +127,11 @@ class _RecordTap:
         self.rejected: list[Rejected] = []
         self.rejected_ids: set[str] = set()
 
-    def pages(self, pages: Iterable[_PageData], system: System) -> Iterator[list[SideItem]]:
-        """A page of side items at a time; ``current`` holds that page's records until the next is read."""
+    def pages(self, pages: Iterable[_PageData], system: System, size: int = 1000) -> Iterator[list[SideItem]]:
+        """Side items in chunks of whole pages, about ``size`` records each (the delta looks a chunk up in one
+        query); ``current`` holds the chunk's records (the first listing of an id) until the next is read."""
+        chunk: dict[str, Record] = {}
+        items: list[SideItem] = []
         for records, cursor, rejected in pages:
             if not all(map(has_natural_key, records)):
                 rejected = [
@@ -136,14 +139,24 @@ class _RecordTap:
                     *(keyless(r, system) for r in records if not has_natural_key(r) and not is_deleted(r)),
                 ]
                 records = [r for r in records if has_natural_key(r) or is_deleted(r)]
-            self.current = {str(r.external_id if r.external_id is not None else r.hub_id): r for r in records}
-            if self.watched:
-                self.readable_again.extend(i for i in self.current if i in self.watched)
+            for record in records:
+                chunk.setdefault(str(record.external_id if record.external_id is not None else record.hub_id), record)
             self.rejected.extend(rejected)
             self.rejected_ids.update(r.external_id for r in rejected)
             if cursor:
                 self.cursor = cursor
-            yield list(side_items(records))
+            items.extend(side_items(records))
+            if len(items) >= size:
+                yield self._hand_over(chunk, items)
+                chunk, items = {}, []
+        if items:
+            yield self._hand_over(chunk, items)
+
+    def _hand_over(self, chunk: dict[str, Record], items: list[SideItem]) -> list[SideItem]:
+        self.current = chunk
+        if self.watched:
+            self.readable_again.extend(i for i in chunk if i in self.watched)
+        return items
 
 
 def _pages(connector: Connector, entity: EntityType, only_ids: Sequence[str] | None) -> Iterator[_PageData]:

@@ -33,7 +33,7 @@ from syncbridge.store._util import keyset_chunks, keyset_pages
 from syncbridge.store.session import transaction
 
 Way = Literal["in", "out"]
-_CHUNK = 1000  # system items per lookup ("out"; "in" looks up a page at a time, its records are in memory)
+_CHUNK = 1000  # system items per lookup ("out"; "in" looks up each page it is given: the caller sizes them)
 _PAGE = 5000  # hub records or links per page of the final walk
 
 
@@ -106,26 +106,25 @@ class _Store:
     system: System
     token: str
 
-    def linked_states(self, items: Sequence[SideItem]) -> dict[str, lookup.LinkedState]:
-        with transaction(self.engine) as conn:
-            return lookup.linked_states(conn, self.org_id, self.entity, self.system.value, [i.id for i in items])
-
-    def matches(self, unlinked: Sequence[SideItem]) -> dict[str, tuple[str, str]]:
-        """``system id -> (hub id, hub fingerprint)`` for the unlinked live items that match, by natural key, an
+    def compare(self, items: Sequence[SideItem]) -> tuple[dict[str, lookup.LinkedState], dict[str, tuple[str, str]]]:
+        """For these system items, in one transaction: the links of their ids with their hub records' state, and
+        ``system id -> (hub id, hub fingerprint)`` for the unlinked live ones that match, by natural key, an
         unlinked live hub record no earlier item of this attempt matched (the first item with a key wins)."""
-        if not unlinked:
-            return {}
         with transaction(self.engine) as conn:
+            states = lookup.linked_states(conn, self.org_id, self.entity, self.system.value, [i.id for i in items])
+            unlinked = [i for i in items if i.id not in states and not i.deleted]
+            if not unlinked:
+                return states, {}
             keys = [i.natural_key for i in unlinked]
             found = lookup.unlinked_live_by_keys(conn, self.org_id, self.entity, self.system.value, keys)
             if not found:
-                return {}
+                return states, {}
             first: dict[str, str] = {}  # natural key -> the first item's id
             for item in unlinked:
                 if item.natural_key in found:
                     first.setdefault(item.natural_key, item.id)
             fresh = lookup.claim(conn, self.token, [found[key][0] for key in first])
-        return {first[key]: found[key] for key in first if found[key][0] in fresh}
+        return states, {first[key]: found[key] for key in first if found[key][0] in fresh}
 
     def claimed(self, hub_ids: Sequence[str]) -> set[str]:
         with transaction(self.engine) as conn:
@@ -167,8 +166,7 @@ def _inbound(store: _Store, pages: Iterable[Sequence[SideItem]], *, complete: bo
         items = _first_reads(page, seen)
         if not items:
             continue
-        states = store.linked_states(items)
-        matches = store.matches([i for i in items if i.id not in states and not i.deleted])
+        states, matches = store.compare(items)
         for item in items:
             state = states.get(item.id)
             if state is None:
@@ -193,7 +191,7 @@ def _outbound(store: _Store, pages: Iterable[Sequence[SideItem]]) -> Iterator[Ch
         items = _first_reads(chunk, seen)
         if not items:
             continue
-        states = store.linked_states(items)
+        states, matches = store.compare(items)
         for item in items:
             state = states.get(item.id)
             if state is None:
@@ -206,10 +204,8 @@ def _outbound(store: _Store, pages: Iterable[Sequence[SideItem]]) -> Iterator[Ch
             change = linked_change(hub_item, item.id, state.last_fingerprint, item.fingerprint, item.deleted)
             if change is not None:
                 yield change
-        unlinked = [i for i in items if i.id not in states and not i.deleted]
-        matches = store.matches(unlinked)
         claims += len(matches)
-        for item in unlinked:
+        for item in items:
             match = matches.get(item.id)
             if match is not None:
                 hub_item = SideItem(match[0], item.natural_key, match[1])
