@@ -338,3 +338,8 @@ def test_hub_records_strip_system_ids_and_iterate(engine: sa.Engine, org_id: str
             "T1@main",
             "T1@default",
         }
+        # An "@" in the location (or in the sku): the key still finds its row.
+        hub_records.upsert_record(conn, org_id, StockLevel(sku="T2", quantity=Decimal(5), location="wh@1"))
+        hub_records.upsert_record(conn, org_id, StockLevel(sku="T@3", quantity=Decimal(6), location="wh@2"))
+        stock = hub_records.find_by_natural_keys(conn, org_id, inv, ["T2@wh@1", "T@3@wh@2", "T2@wh"])
+        assert {k: r.quantity for k, r in stock.items()} == {"T2@wh@1": 5, "T@3@wh@2": 6}  # type: ignore[union-attr]

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 from syncbridge.domain.records import EntityType
 from syncbridge.store._util import chunked
-from syncbridge.store.hub_records import key_columns, natural_key_of_row, table_of
+from syncbridge.store.hub_records import key_columns, key_lookups, natural_key_of_row, table_of
 from syncbridge.store.tables import sync_link, sync_plan_claim
 
 _IN_CHUNK = 500
@@ -103,11 +103,9 @@ def unlinked_live_by_keys(
     """``natural key -> (hub id, fingerprint)`` of the live hub records with these keys that have no link to
     ``system`` (``sku@location`` for stock levels; the hub holds at most one record per key)."""
     table = table_of(entity)
-    inventory = entity is EntityType.INVENTORY
     wanted = set(keys)
-    column = table.c.sku if inventory else table.c[key_columns(entity)[0]]
-    # a stock level's key is "sku@location" and either may hold "@": look up the sku before each "@"
-    lookups = sorted({k[:i] for k in wanted for i, c in enumerate(k) if c == "@"} if inventory else wanted)
+    column = table.c[key_columns(entity)[0]]
+    lookups = key_lookups(entity, wanted)
     linked = (
         sa.select(sync_link.c.hub_id)
         .where(*_link_scope(org_id, entity, system), sync_link.c.hub_id == table.c.id)

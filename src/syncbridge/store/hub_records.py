@@ -9,7 +9,7 @@ row comes back, so re-saving an unchanged record does not show up as a change.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from operator import itemgetter
 from typing import Any
@@ -48,6 +48,15 @@ def key_values(record: Record) -> dict[str, str]:
     if isinstance(record, StockLevel):
         return {"sku": record.sku.strip(), "location": record.location}
     return {_SINGLE_KEY[record.ENTITY]: record.natural_key}
+
+
+def key_lookups(entity: EntityType | str, keys: Iterable[str]) -> list[str]:
+    """The values of the first key column to look natural keys up by (then keep the rows whose
+    ``natural_key_of_row`` is wanted). A stock level's key is ``sku@location`` and either part may hold an "@",
+    so every sku the key could start with is looked up."""
+    if EntityType(entity) is EntityType.INVENTORY:
+        return sorted({k[:i] for k in keys for i, c in enumerate(k) if c == "@"})
+    return sorted(set(keys))
 
 
 def natural_key_of_row(entity: EntityType | str, row: sa.Row[*tuple[Any, ...]]) -> str:
@@ -164,7 +173,7 @@ def find_by_natural_keys(
     inventory = EntityType(entity) is EntityType.INVENTORY
     wanted = set(keys)
     column = table.c.sku if inventory else table.c[_SINGLE_KEY[entity]]
-    lookups = sorted({k.rsplit("@", 1)[0] for k in wanted} if inventory else wanted)
+    lookups = key_lookups(entity, wanted)
     out: dict[str, Record] = {}
     for part in chunked(lookups, _IN_CHUNK):
         query = sa.select(table).where(table.c.org_id == org_id, column.in_(part))
