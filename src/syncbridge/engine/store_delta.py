@@ -25,7 +25,7 @@ from typing import Literal
 
 from sqlalchemy.engine import Engine
 
-from syncbridge.domain.delta import Change, SideItem, absent_source_change, linked_change, new_change
+from syncbridge.domain.delta import Change, SideItem, absent_source_change, linked_change, new_change, pack_id
 from syncbridge.domain.records import EntityType, System
 from syncbridge.domain.seen import SeenIds
 from syncbridge.store import delta_lookup as lookup
@@ -48,9 +48,8 @@ class _SeenIds:
 
     @staticmethod
     def _number(value: str) -> int | None:
-        if value.isascii() and value.isdigit() and value[0] != "0" and len(value) < 19:
-            return int(value)
-        return None
+        packed = pack_id(value)  # the delta's packing: an int for a decimal id without a leading zero
+        return packed if type(packed) is int else None
 
     def add(self, value: str) -> bool:
         """Remember ``value``; False when it was read before."""
