@@ -16,7 +16,7 @@ from syncbridge.domain.states import RunStatus
 from syncbridge.store import activity
 from syncbridge.store import batches as batch_repo
 from syncbridge.store import runs as run_repo
-from syncbridge.store.session import transaction
+from syncbridge.store.session import retry_serializable, transaction
 
 HOLDING = frozenset({RunStatus.RUNNING, RunStatus.PAUSED, RunStatus.COMPLETING})
 
@@ -89,12 +89,18 @@ def block_system(conn: sa.Connection, org_id: str, run_id: str, system: str, rea
         )
 
 
+# Pausing and cancelling move a run's claimed batches back while workers heartbeat, finish or claim them; on
+# PostgreSQL the two can deadlock. Such a transition is retried (jittered), never handed to the user as an error.
+
+
 def pause(engine: Engine, org_id: str, run_id: str) -> run_repo.RunRow:
-    with transaction(engine) as conn:
+    def step(conn: sa.Connection) -> run_repo.RunRow:
         run = run_repo.set_status(conn, org_id, run_id, RunStatus.PAUSED)
         batch_repo.release_run_leases(conn, org_id, run_id)
         log_state(conn, run, "run paused")
         return run
+
+    return retry_serializable(step, engine)
 
 
 def resume(engine: Engine, org_id: str, run_id: str) -> run_repo.RunRow:
@@ -105,12 +111,14 @@ def resume(engine: Engine, org_id: str, run_id: str) -> run_repo.RunRow:
 
 
 def cancel(engine: Engine, org_id: str, run_id: str) -> run_repo.RunRow:
-    with transaction(engine) as conn:
+    def step(conn: sa.Connection) -> run_repo.RunRow:
         run = run_repo.set_status(conn, org_id, run_id, RunStatus.CANCELLED)
         batch_repo.release_run_leases(conn, org_id, run_id)
         cancelled = batch_repo.cancel_open_batches(conn, org_id, run_id)
         log_state(conn, run, "run cancelled", cancelledBatches=cancelled)
         return run
+
+    return retry_serializable(step, engine)
 
 
 def fail(engine: Engine, org_id: str, run_id: str, error: str) -> None:
