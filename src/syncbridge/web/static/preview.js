@@ -99,18 +99,28 @@ document.addEventListener("DOMContentLoaded", () => {
       || { includeNew: true, includeUpdated: true, includeDeleted: false };
   }
 
+  // The toggles show one entity's saved selection: while it loads they are disabled (so nothing typed into them
+  // is overwritten when it arrives), the legend names the entity once they hold its values, and a response for
+  // an entity chosen before the current one is dropped.
+  let selectiveLoads = 0;
   async function loadSelective() {
     const entity = $("pv-entity").value;
-    $("sel-entity").textContent = entity;
+    const load = ++selectiveLoads;
+    const fields = $("selective-form").querySelector("fieldset");
+    fields.disabled = true;
     $("sel-status").textContent = "";
     try {
       const sel = selectiveFrom(await SB.api("GET", "/settings/selective", { query: { entity_type: entity } }), entity);
+      if (load !== selectiveLoads) return;
       $("sel-new").checked = Boolean(sel.includeNew);
       $("sel-updated").checked = Boolean(sel.includeUpdated);
       $("sel-deleted").checked = Boolean(sel.includeDeleted);
     } catch (err) {
+      if (load !== selectiveLoads) return;
       $("sel-status").textContent = `The saved selection could not be read: ${err.message}`;
     }
+    $("sel-entity").textContent = entity;
+    fields.disabled = false;
   }
 
   $("preview-form").addEventListener("submit", (event) => { event.preventDefault(); state.page = 1; load(false); });
